@@ -1,0 +1,69 @@
+import { Command, InvalidArgumentError } from 'commander';
+import { type Config, ConfigError, loadConfig } from './config.js';
+import { migrate, openDatabase } from './db/index.js';
+import { startServer } from './serve.js';
+import { VERSION } from './version.js';
+
+/** Parse a TCP port option, or fail with commander's usage error. */
+export function parsePort(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) {
+    throw new InvalidArgumentError('must be an integer between 0 and 65535');
+  }
+  return n;
+}
+
+/** Configuration from the environment, with CLI overrides; exits 2 with one line when invalid. */
+export function configFromEnv(overrides: Record<string, string | undefined> = {}): Config {
+  try {
+    const env = { ...process.env };
+    for (const [k, v] of Object.entries(overrides)) if (v !== undefined) env[k] = v;
+    return loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`bulwark: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+}
+
+export function buildProgram(): Command {
+  const program = new Command('bulwark')
+    .description('Bulwark: dependency-aware SLOs, chaos search, task execution and resilience for microservices')
+    .version(VERSION)
+    .showHelpAfterError('(run with --help for usage)');
+
+  program
+    .command('serve')
+    .description('start the HTTP API server (embedded PGlite unless DATABASE_URL is set)')
+    .option('-p, --port <port>', 'port to listen on (env PORT, default 8000)', parsePort)
+    .option('--host <host>', 'address to bind (env HOST, default 127.0.0.1)')
+    .action(async (opts: { port?: number; host?: string }) => {
+      const config = configFromEnv({
+        PORT: opts.port === undefined ? undefined : String(opts.port),
+        HOST: opts.host,
+      });
+      await startServer(config);
+    });
+
+  program
+    .command('migrate')
+    .description('apply pending database migrations and exit')
+    .action(async () => {
+      const config = configFromEnv();
+      const db = await openDatabase(config, { migrate: false });
+      try {
+        const report = await migrate(db);
+        process.stdout.write(
+          report.applied.length > 0
+            ? `applied ${report.applied.length} migration(s): ${report.applied.join(', ')}\n`
+            : `database is up to date (${report.alreadyApplied} migration(s) already applied)\n`,
+        );
+      } finally {
+        await db.close();
+      }
+    });
+
+  return program;
+}

@@ -1,0 +1,147 @@
+import { z } from 'zod';
+
+/**
+ * Environment -> typed, validated configuration. The only module that reads `process.env`.
+ * A bad value fails start-up with one line that names the variable.
+ */
+
+const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const optionalUrl = (protocols: string[]) =>
+  z
+    .string()
+    .trim()
+    .optional()
+    .transform((v) => (v === undefined || v === '' ? undefined : v))
+    .refine(
+      (v) => {
+        if (v === undefined) return true;
+        try {
+          return protocols.includes(new URL(v).protocol);
+        } catch {
+          return false;
+        }
+      },
+      { message: `must be a URL with scheme ${protocols.map((p) => p.replace(':', '')).join(' or ')}` },
+    );
+
+const csv = z
+  .string()
+  .optional()
+  .transform((v) =>
+    (v ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s.length > 0),
+  );
+
+const envSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  DATABASE_URL: optionalUrl(['postgres:', 'postgresql:']),
+  BULWARK_DATA_DIR: z.string().min(1).default('./.bulwark/data'),
+  REDIS_URL: optionalUrl(['redis:', 'rediss:']),
+  PROMETHEUS_URL: optionalUrl(['http:', 'https:']),
+  LOG_LEVEL: z.enum(logLevels).default('info'),
+  BULWARK_AUTH: z.enum(['enabled', 'disabled']).default('enabled'),
+  BULWARK_OIDC_JWKS_URL: optionalUrl(['http:', 'https:']),
+  BULWARK_OIDC_ISSUER: z.string().optional(),
+  BULWARK_OIDC_AUDIENCE: z.string().optional(),
+  BULWARK_OIDC_ROLE_CLAIM: z.string().min(1).default('bulwark_role'),
+  BULWARK_OIDC_GROUPS_CLAIM: z.string().min(1).default('groups'),
+  BULWARK_CORS_ORIGINS: csv,
+  BULWARK_BODY_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(10 * 1024 * 1024),
+  BULWARK_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(30_000),
+  BULWARK_CALLBACK_SECRET: z.string().optional(),
+  BULWARK_PROBLEM_CATALOGUE: z.string().optional(),
+  BULWARK_ALLOW_PRIVATE_CALLBACKS: z
+    .enum(['true', 'false', '1', '0'])
+    .default('false')
+    .transform((v) => v === 'true' || v === '1'),
+});
+
+export type Env = z.input<typeof envSchema>;
+
+export interface Config {
+  port: number;
+  host: string;
+  database: { url: string | undefined; dataDir: string };
+  redisUrl: string | undefined;
+  prometheusUrl: string | undefined;
+  logLevel: (typeof logLevels)[number];
+  auth: {
+    enabled: boolean;
+    jwksUrl: string | undefined;
+    issuer: string | undefined;
+    audience: string | undefined;
+    roleClaim: string;
+    groupsClaim: string;
+  };
+  corsOrigins: string[];
+  bodyLimitBytes: number;
+  shutdownGraceMs: number;
+  callbackSecret: string | undefined;
+  problemCatalogue: string | undefined;
+  allowPrivateCallbacks: boolean;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Parse an environment map into `Config`; throws `ConfigError` with a one-line message. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const name = String(issue?.path[0] ?? 'environment');
+    const got = env[name];
+    const shown = got === undefined ? 'unset' : JSON.stringify(got.length > 60 ? `${got.slice(0, 60)}…` : got);
+    const secret = /SECRET|PASSWORD|TOKEN|DATABASE_URL|REDIS_URL/.test(name);
+    throw new ConfigError(
+      `invalid configuration: ${name} ${issue?.message ?? 'is invalid'} (got ${secret ? 'a value' : shown})`,
+    );
+  }
+  const e = parsed.data;
+  const config: Config = {
+    port: e.PORT,
+    host: e.HOST,
+    database: { url: e.DATABASE_URL, dataDir: e.BULWARK_DATA_DIR },
+    redisUrl: e.REDIS_URL,
+    prometheusUrl: e.PROMETHEUS_URL,
+    logLevel: e.LOG_LEVEL,
+    auth: {
+      enabled: e.BULWARK_AUTH === 'enabled',
+      jwksUrl: e.BULWARK_OIDC_JWKS_URL,
+      issuer: e.BULWARK_OIDC_ISSUER,
+      audience: e.BULWARK_OIDC_AUDIENCE,
+      roleClaim: e.BULWARK_OIDC_ROLE_CLAIM,
+      groupsClaim: e.BULWARK_OIDC_GROUPS_CLAIM,
+    },
+    corsOrigins: e.BULWARK_CORS_ORIGINS,
+    bodyLimitBytes: e.BULWARK_BODY_LIMIT_BYTES,
+    shutdownGraceMs: e.BULWARK_SHUTDOWN_GRACE_MS,
+    callbackSecret: e.BULWARK_CALLBACK_SECRET,
+    problemCatalogue: e.BULWARK_PROBLEM_CATALOGUE,
+    allowPrivateCallbacks: e.BULWARK_ALLOW_PRIVATE_CALLBACKS,
+  };
+  if (!config.auth.enabled && !isLoopbackHost(config.host)) {
+    throw new ConfigError(
+      `invalid configuration: BULWARK_AUTH=disabled is only allowed when HOST is a loopback address (got HOST=${JSON.stringify(config.host)})`,
+    );
+  }
+  if (config.auth.jwksUrl && (!config.auth.issuer || !config.auth.audience)) {
+    throw new ConfigError(
+      'invalid configuration: BULWARK_OIDC_ISSUER and BULWARK_OIDC_AUDIENCE must be set when BULWARK_OIDC_JWKS_URL is set',
+    );
+  }
+  return config;
+}
+
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
