@@ -1,7 +1,9 @@
-import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyPluginAsync } from 'fastify';
+import type { Registry } from 'prom-client';
 import type { Config } from './config.js';
 import { type Database, openDatabase } from './db/index.js';
 import type { ReadinessCheck } from './http/health.js';
+import { createMetricsRegistry } from './http/metrics.js';
 import { buildServer } from './http/server.js';
 import { VERSION } from './version.js';
 
@@ -13,7 +15,21 @@ export interface App {
   config: Config;
   db: Database;
   server: FastifyInstance;
+  metrics: Registry;
   close(): Promise<void>;
+}
+
+/** What every domain's wiring receives. */
+export interface DomainContext {
+  config: Config;
+  db: Database;
+  metrics: Registry;
+  /** Register a readiness component (shown in /api/v1/health/ready). */
+  addReadinessCheck(name: string, check: ReadinessCheck): void;
+  /** Register cleanup run on close (reverse order). */
+  onClose(closer: () => Promise<void>): void;
+  /** The server logger; available once the server is built (use inside routes or callbacks). */
+  log(): FastifyBaseLogger;
 }
 
 export interface CreateAppOptions {
@@ -29,28 +45,56 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
   const db = options.db ?? (await openDatabase(config));
   const closers: Array<() => Promise<void>> = [];
   if (ownsDb) closers.push(() => db.close());
-
+  const metrics = createMetricsRegistry();
   const readiness: Record<string, ReadinessCheck> = { database: () => db.ping() };
-  const routes: FastifyPluginAsync[] = [...(options.extraRoutes ?? [])];
+  let server: FastifyInstance | undefined;
+  const ctx: DomainContext = {
+    config,
+    db,
+    metrics,
+    addReadinessCheck: (name, check) => {
+      readiness[name] = check;
+      server?.readiness.set(name, check);
+    },
+    onClose: (closer) => closers.push(closer),
+    log: () => {
+      if (!server) throw new Error('logger requested before the server was built');
+      return server.log;
+    },
+  };
 
-  const server = await buildServer({
+  // Guards run before every route: authentication, authorisation, rate limits, headers.
+  const guards: FastifyPluginAsync[] = [];
+  // Domain routes, one line per domain.
+  const routes: FastifyPluginAsync[] = [...(options.extraRoutes ?? [])];
+  // --- domain wiring (each domain adds its block below) ---
+
+  // --- end of domain wiring ---
+
+  server = await buildServer({
     version: VERSION,
     logLevel: config.logLevel,
     ...(options.logger !== undefined ? { logger: options.logger } : {}),
     bodyLimitBytes: config.bodyLimitBytes,
     readiness,
+    metricsRegistry: metrics,
+    guards,
     routes,
   });
-  closers.push(() => server.close());
+  const builtServer = server;
+  // Close the server first so in-flight requests drain before anything they use goes away.
+  const closeServer = () => builtServer.close();
 
   let closed = false;
   return {
     config,
     db,
     server,
+    metrics,
     async close() {
       if (closed) return;
       closed = true;
+      await closeServer();
       for (const closer of closers.reverse()) await closer();
     },
   };
