@@ -35,10 +35,15 @@ export async function startServer(
         process.exit(1);
       }, config.shutdownGraceMs);
       timer.unref();
+      // Keep-alive connections that finish their last request during the drain would otherwise
+      // hold close() open until the grace period; close them as soon as they turn idle.
+      const sweep = setInterval(() => app.server.server.closeIdleConnections(), 100);
+      sweep.unref();
       try {
         await app.close();
         log.info('shutdown complete');
       } finally {
+        clearInterval(sweep);
         clearTimeout(timer);
       }
     })();

@@ -1,0 +1,56 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { VERSION } from '../src/version.js';
+import { spawnBulwark, waitForExit } from './support/spawn.js';
+
+const baseEnv = { DATABASE_URL: '', LOG_LEVEL: 'silent' };
+
+describe('bulwark CLI', () => {
+  it('prints its version', async () => {
+    const r = await waitForExit(spawnBulwark(['--version'], { env: baseEnv }));
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toBe(VERSION);
+  });
+
+  it('exits non-zero with a clear message on a bad argument', async () => {
+    const r = await waitForExit(spawnBulwark(['serve', '--port', 'eighty'], { env: baseEnv }));
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/port.*must be an integer/i);
+  });
+
+  it('exits 2 with one line naming a bad environment variable', async () => {
+    const r = await waitForExit(spawnBulwark(['migrate'], { env: { ...baseEnv, PORT: 'abc' } }));
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/PORT/);
+  });
+
+  it('migrates an embedded database and is idempotent', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bulwark-cli-'));
+    try {
+      const env = { ...baseEnv, BULWARK_DATA_DIR: join(dir, 'data') };
+      const first = await waitForExit(spawnBulwark(['migrate'], { env }));
+      expect(first.code, first.stderr).toBe(0);
+      expect(first.stdout).toMatch(/applied \d+ migration/);
+      const second = await waitForExit(spawnBulwark(['migrate'], { env }));
+      expect(second.code, second.stderr).toBe(0);
+      expect(second.stdout).toMatch(/up to date/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it('shows help for every command', async () => {
+    const r = await waitForExit(spawnBulwark(['--help'], { env: baseEnv }));
+    expect(r.code).toBe(0);
+    const commands = [...r.stdout.matchAll(/^ {2}(\w[\w-]*)/gm)].map((m) => m[1]).filter((c) => c !== 'help');
+    expect(commands).toEqual(expect.arrayContaining(['serve', 'migrate']));
+    for (const c of commands) {
+      const h = await waitForExit(spawnBulwark([c as string, '--help'], { env: baseEnv }));
+      expect(h.code, `${c} --help`).toBe(0);
+      expect(h.stdout).toContain(`Usage: bulwark ${c}`);
+    }
+  }, 120_000);
+});
