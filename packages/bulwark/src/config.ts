@@ -36,7 +36,7 @@ const csv = z
   );
 
 const envSchema = z.object({
-  PORT: z.coerce.number().int().min(0).max(65535).default(8000),
+  PORT: z.coerce.number({ message: 'must be an integer between 0 and 65535' }).int().min(0).max(65535).default(8000),
   HOST: z.string().min(1).default('127.0.0.1'),
   DATABASE_URL: optionalUrl(['postgres:', 'postgresql:']),
   BULWARK_DATA_DIR: z.string().min(1).default('./.bulwark/data'),
