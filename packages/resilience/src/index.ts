@@ -1,0 +1,33 @@
+/**
+ * @bulwark/resilience — retry, circuit breaker, timeout, bulkhead, hedging, fallback routing,
+ * health checks, checkpoints, abort policies and resource guards. Zero runtime dependencies.
+ *
+ * Every policy takes an injectable clock and random source, so behaviour is deterministic in
+ * tests (`FakeClock`), and exposes typed events instead of logging.
+ */
+export { constantBackoff, decorrelatedJitterBackoff, exponentialBackoff, fullJitterBackoff } from './backoff/index.js';
+export type { Backoff, ExponentialOptions } from './backoff/index.js';
+export { CircuitBreaker, CircuitBreakerRegistry } from './breaker/circuit-breaker.js';
+export type {
+  CircuitBreakerOptions,
+  CircuitBreakerSnapshot,
+  CircuitBreakerStats,
+  CircuitState,
+  StateChange,
+} from './breaker/circuit-breaker.js';
+export { consecutiveFailures, countWindow, timeWindow } from './breaker/failure-policy.js';
+export type { CallOutcome, FailurePolicy, RateThresholds } from './breaker/failure-policy.js';
+export { BulkheadPolicy, bulkhead } from './bulkhead.js';
+export { classifyFailure, retryAfterMs, statusOf } from './classify.js';
+export type { FailureClass } from './classify.js';
+export { abortReason, linkSignals, sleep, systemClock } from './clock.js';
+export type { Clock, RandomSource } from './clock.js';
+export * from './errors.js';
+export { EventEmitter } from './events.js';
+export type { Listener, Subscribe } from './events.js';
+export { FakeClock } from './fake-clock.js';
+export { rootContext, wrap } from './policy.js';
+export type { ExecutionContext, Operation, Policy } from './policy.js';
+export { RetryPolicy, retry } from './retry.js';
+export type { RetryEvent, RetryOptions, RetryStats } from './retry.js';
+export { TimeoutPolicy, timeout } from './timeout.js';
