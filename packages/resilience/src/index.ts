@@ -31,3 +31,12 @@ export type { ExecutionContext, Operation, Policy } from './policy.js';
 export { RetryPolicy, retry } from './retry.js';
 export type { RetryEvent, RetryOptions, RetryStats } from './retry.js';
 export { TimeoutPolicy, timeout } from './timeout.js';
+export { CHECKPOINT_FORMAT, CheckpointManager, canonicalJson, parseEnvelope } from './checkpoint/checkpoint.js';
+export type {
+  CheckpointEnvelope,
+  CheckpointManagerOptions,
+  CheckpointStorage,
+  LoadedCheckpoint,
+} from './checkpoint/checkpoint.js';
+export { FileCheckpointStore } from './checkpoint/file-store.js';
+export { MemoryCheckpointStore } from './checkpoint/memory-store.js';
