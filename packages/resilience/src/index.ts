@@ -40,3 +40,7 @@ export type {
 } from './checkpoint/checkpoint.js';
 export { FileCheckpointStore } from './checkpoint/file-store.js';
 export { MemoryCheckpointStore } from './checkpoint/memory-store.js';
+export { AbortPolicy, ShutdownController } from './abort-policy.js';
+export type { AbortPolicyOptions, AbortVerdict, OutcomeEvent } from './abort-policy.js';
+export { ResourceGuard } from './resource-guard.js';
+export type { ResourceGuardOptions, ResourceSnapshot } from './resource-guard.js';
