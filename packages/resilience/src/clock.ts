@@ -83,3 +83,20 @@ export function linkSignals(...signals: Array<AbortSignal | undefined>): {
     },
   };
 }
+
+/**
+ * A small, fast seeded PRNG (mulberry32) for deterministic jitter and tests.
+ *
+ * @example
+ * retry({ random: seededRandom(42) })
+ */
+export function seededRandom(seed: number): RandomSource {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AbortPolicy, ShutdownController } from './abort-policy.js';
+import { seededRandom } from './clock.js';
 import { FakeClock } from './fake-clock.js';
 import { ResourceGuard } from './resource-guard.js';
 
@@ -36,8 +37,7 @@ describe('AbortPolicy', () => {
   });
 
   it('a 10% transient failure rate never aborts a rate-limited policy (no false positive)', () => {
-    let seed = 7;
-    const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+    const random = seededRandom(7);
     const clock = new FakeClock();
     const p = new AbortPolicy({ windowMs: 60_000, maxFailureRate: 0.5, minEvents: 20, maxSameError: 6, clock });
     let aborts = 0;

@@ -20,7 +20,7 @@ export type { CallOutcome, FailurePolicy, RateThresholds } from './breaker/failu
 export { BulkheadPolicy, bulkhead } from './bulkhead.js';
 export { classifyFailure, retryAfterMs, statusOf } from './classify.js';
 export type { FailureClass } from './classify.js';
-export { abortReason, linkSignals, sleep, systemClock } from './clock.js';
+export { abortReason, linkSignals, seededRandom, sleep, systemClock } from './clock.js';
 export type { Clock, RandomSource } from './clock.js';
 export * from './errors.js';
 export { EventEmitter } from './events.js';
