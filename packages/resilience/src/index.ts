@@ -44,3 +44,21 @@ export { AbortPolicy, ShutdownController } from './abort-policy.js';
 export type { AbortPolicyOptions, AbortVerdict, OutcomeEvent } from './abort-policy.js';
 export { ResourceGuard } from './resource-guard.js';
 export type { ResourceGuardOptions, ResourceSnapshot } from './resource-guard.js';
+export { HealthChecker } from './health/health-checker.js';
+export type {
+  EndpointHealth,
+  EndpointHealthOptions,
+  HealthCheck,
+  HealthStatus,
+  StatusChange,
+} from './health/health-checker.js';
+export { httpCheck } from './health/http-check.js';
+export { FallbackRouter } from './routing/fallback-router.js';
+export type {
+  AttemptEvent,
+  Endpoint,
+  FallbackRouterOptions,
+  RoutedResult,
+  RoutingDecision,
+  RoutingStrategy,
+} from './routing/fallback-router.js';
