@@ -62,3 +62,17 @@ export type {
   RoutingDecision,
   RoutingStrategy,
 } from './routing/fallback-router.js';
+export { AdaptiveConcurrencyPolicy, adaptiveConcurrency } from './adaptive-concurrency.js';
+export type { AdaptiveConcurrencyOptions } from './adaptive-concurrency.js';
+export {
+  FaultInjectionPolicy,
+  injectFault,
+  injectLatency,
+  injectOutcome,
+  LatencyInjectionPolicy,
+  OutcomeInjectionPolicy,
+} from './fault-injection.js';
+export type { InjectionOptions } from './fault-injection.js';
+export { HedgePolicy, hedge } from './hedge.js';
+export type { HedgeOptions } from './hedge.js';
+export { rateLimiter, TokenBucket } from './rate-limiter.js';

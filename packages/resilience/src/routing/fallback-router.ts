@@ -265,12 +265,17 @@ export class FallbackRouter<I, O> {
     return new Promise((resolve, reject) => {
       let pending = order.length;
       let done = false;
-      for (const endpoint of order) {
-        this.attempt(endpoint, input, link.signal).then(
+      // One controller per contender: only the losers are aborted, the winner's signal stays live.
+      const contenders = order.map(() => linkSignals(link.signal));
+      order.forEach((endpoint, i) => {
+        const own = contenders[i] as ReturnType<typeof linkSignals>;
+        this.attempt(endpoint, input, own.signal).then(
           (value) => {
             if (done) return;
             done = true;
-            link.controller.abort(new Error(`lost the race to ${endpoint.id}`));
+            own.dispose();
+            for (const other of contenders)
+              if (other !== own) other.controller.abort(new Error(`lost the race to ${endpoint.id}`));
             link.dispose();
             resolve({ value, endpoint: endpoint.id, failedOver: failures.map((f) => f.endpoint) });
           },
@@ -284,7 +289,7 @@ export class FallbackRouter<I, O> {
             }
           },
         );
-      }
+      });
     });
   }
 }

@@ -1,0 +1,125 @@
+import { abortReason, type Clock, linkSignals, systemClock } from './clock.js';
+import { EventEmitter } from './events.js';
+import type { ExecutionContext, Operation, Policy } from './policy.js';
+
+/**
+ * Hedging, in Polly's three modes:
+ * - `latency`: start the next attempt when the previous has not answered within `delayMs`;
+ * - `parallel`: start all attempts at once;
+ * - `fallback`: start the next attempt as soon as the previous fails (no waiting).
+ * The first success wins and every other attempt's signal is aborted. Attempt `i` may call a
+ * different endpoint through `alternatives(i)`.
+ *
+ * @example
+ * const hedged = hedge({ mode: 'latency', delayMs: 200, maxAttempts: 2,
+ *   alternatives: (i) => ({ signal }) => fetch(replicas[i], { signal }) });
+ * const res = await hedged.execute(({ signal }) => fetch(replicas[0], { signal }));
+ */
+export interface HedgeOptions {
+  mode?: 'latency' | 'parallel' | 'fallback';
+  delayMs?: number;
+  /** Total attempts including the first (default 2). */
+  maxAttempts?: number;
+  alternatives?: (attemptIndex: number) => Operation<unknown>;
+  clock?: Clock;
+}
+
+export class HedgePolicy implements Policy {
+  private readonly clock: Clock;
+  private readonly hedges = new EventEmitter<{ attempt: number; reason: 'delay' | 'failure' | 'parallel' }>();
+  readonly onHedge = this.hedges.subscribe;
+
+  constructor(private readonly o: HedgeOptions = {}) {
+    this.clock = o.clock ?? systemClock;
+  }
+
+  execute<T>(operation: Operation<T>, signal?: AbortSignal): Promise<T> {
+    if (signal?.aborted) return Promise.reject(abortReason(signal));
+    const mode = this.o.mode ?? 'latency';
+    const max = Math.max(1, this.o.maxAttempts ?? 2);
+    const link = linkSignals(signal);
+    const ops = (i: number): Operation<T> =>
+      i === 0 || !this.o.alternatives ? operation : (this.o.alternatives(i) as Operation<T>);
+    return new Promise<T>((resolve, reject) => {
+      let started = 0;
+      let failed = 0;
+      let done = false;
+      let timer: unknown;
+      const errors: unknown[] = [];
+      // One controller per attempt, so the winner's signal stays live (a fetch body may still be streaming).
+      const attempts: AbortController[] = [];
+      const finish = () => {
+        done = true;
+        if (timer !== undefined) this.clock.clearTimeout(timer);
+        link.dispose();
+      };
+      const launch = (reason: 'delay' | 'failure' | 'parallel' | 'first') => {
+        if (done || started >= max) return;
+        const index = started++;
+        if (reason !== 'first') this.hedges.emit({ attempt: index + 1, reason });
+        const own = new AbortController();
+        attempts.push(own);
+        const onParent = () => own.abort(link.signal.reason);
+        link.signal.addEventListener('abort', onParent, { once: true });
+        const ctx: ExecutionContext = { signal: own.signal, attempt: index + 1 };
+        Promise.resolve()
+          .then(() => ops(index)(ctx))
+          .then(
+            (value) => {
+              if (done) return;
+              link.signal.removeEventListener('abort', onParent);
+              finish();
+              for (const other of attempts) if (other !== own) other.abort(new Error('hedged attempt lost'));
+              resolve(value);
+            },
+            (error: unknown) => {
+              if (done) return;
+              errors.push(error);
+              failed++;
+              if (failed === max || (failed === started && started === max)) {
+                finish();
+                reject(signal?.aborted ? abortReason(signal) : error);
+              } else if (mode !== 'parallel' && failed === started) {
+                launch('failure');
+                armTimer();
+              }
+            },
+          );
+      };
+      const armTimer = () => {
+        if (mode !== 'latency' || done || started >= max) return;
+        if (timer !== undefined) this.clock.clearTimeout(timer);
+        timer = this.clock.setTimeout(() => {
+          launch('delay');
+          armTimer();
+        }, this.o.delayMs ?? 100);
+      };
+      signal?.addEventListener(
+        'abort',
+        () => {
+          if (done) return;
+          finish();
+          reject(abortReason(signal));
+        },
+        { once: true },
+      );
+      if (mode === 'parallel') {
+        launch('first');
+        for (let i = 1; i < max; i++) launch('parallel');
+      } else {
+        launch('first');
+        armTimer();
+      }
+    });
+  }
+}
+
+/**
+ * Shorthand for `new HedgePolicy(options)`.
+ *
+ * @example
+ * hedge({ mode: 'parallel', maxAttempts: 3 })
+ */
+export function hedge(options: HedgeOptions = {}): HedgePolicy {
+  return new HedgePolicy(options);
+}
