@@ -35,19 +35,28 @@ export function rootContext(signal: AbortSignal | undefined, attempt = 1): Execu
  */
 export function wrap(...policies: Policy[]): Policy {
   if (policies.length === 0) return { execute: (op, signal) => Promise.resolve().then(() => op(rootContext(signal))) };
+  const last = policies.length - 1;
   return {
     execute<T>(operation: Operation<T>, signal?: AbortSignal): Promise<T> {
       const run = (index: number, ctxSignal: AbortSignal | undefined, attempt: number): Promise<T> => {
         const policy = policies[index] as Policy;
-        if (index === policies.length - 1) {
-          return policy.execute(
-            (ctx) => operation({ signal: ctx.signal, attempt: Math.max(attempt, ctx.attempt) }),
-            ctxSignal,
-          );
+        if (index === last) {
+          // Hand the innermost context through untouched when possible: reading `signal` may
+          // allocate (the timeout policy creates its AbortController lazily).
+          return policy.execute((ctx) => operation(ctx.attempt >= attempt ? ctx : withAttempt(ctx, attempt)), ctxSignal);
         }
         return policy.execute((ctx) => run(index + 1, ctx.signal, Math.max(attempt, ctx.attempt)), ctxSignal);
       };
       return run(0, signal, 1);
+    },
+  };
+}
+
+function withAttempt(ctx: ExecutionContext, attempt: number): ExecutionContext {
+  return {
+    attempt,
+    get signal() {
+      return ctx.signal;
     },
   };
 }

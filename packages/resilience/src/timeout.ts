@@ -1,4 +1,4 @@
-import { abortReason, type Clock, linkSignals, systemClock } from './clock.js';
+import { abortReason, type Clock, systemClock } from './clock.js';
 import { TaskTimeoutError } from './errors.js';
 import { EventEmitter } from './events.js';
 import type { Operation, Policy } from './policy.js';
@@ -24,29 +24,54 @@ export class TimeoutPolicy implements Policy {
 
   execute<T>(operation: Operation<T>, signal?: AbortSignal): Promise<T> {
     if (signal?.aborted) return Promise.reject(abortReason(signal));
-    const link = linkSignals(signal);
+    // The operation's signal is created only if the operation reads it: most calls finish in time
+    // and an AbortController plus its listeners would be most of this policy's cost.
+    let controller: AbortController | undefined;
+    let abortedWith: unknown;
+    let detachParent: (() => void) | undefined;
+    const context = {
+      attempt: 1,
+      get signal(): AbortSignal {
+        if (!controller) {
+          controller = new AbortController();
+          if (abortedWith !== undefined) controller.abort(abortedWith);
+          else if (signal) {
+            const onAbort = () => controller?.abort(signal.reason);
+            signal.addEventListener('abort', onAbort, { once: true });
+            detachParent = () => signal.removeEventListener('abort', onAbort);
+          }
+        }
+        return controller.signal;
+      },
+    };
     return new Promise<T>((resolve, reject) => {
       let settled = false;
+      const cleanup = () => {
+        this.clock.clearTimeout(timer);
+        signal?.removeEventListener('abort', onParentAbort);
+        detachParent?.();
+      };
       const timer = this.clock.setTimeout(() => {
         if (settled) return;
         settled = true;
         const err = new TaskTimeoutError(this.timeoutMs);
-        link.controller.abort(err);
-        link.dispose();
+        abortedWith = err;
+        controller?.abort(err);
+        signal?.removeEventListener('abort', onParentAbort);
+        detachParent?.();
         this.timeouts.emit({ timeoutMs: this.timeoutMs });
         reject(err);
       }, this.timeoutMs);
       const onParentAbort = () => {
         if (settled) return;
         settled = true;
-        this.clock.clearTimeout(timer);
-        link.dispose();
+        cleanup();
         reject(abortReason(signal as AbortSignal));
       };
       signal?.addEventListener('abort', onParentAbort, { once: true });
       let pending: PromiseLike<T> | T;
       try {
-        pending = operation({ signal: link.signal, attempt: 1 });
+        pending = operation(context);
       } catch (e) {
         pending = Promise.reject(e);
       }
@@ -54,17 +79,13 @@ export class TimeoutPolicy implements Policy {
         (v) => {
           if (settled) return;
           settled = true;
-          this.clock.clearTimeout(timer);
-          signal?.removeEventListener('abort', onParentAbort);
-          link.dispose();
+          cleanup();
           resolve(v);
         },
         (e: unknown) => {
           if (settled) return;
           settled = true;
-          this.clock.clearTimeout(timer);
-          signal?.removeEventListener('abort', onParentAbort);
-          link.dispose();
+          cleanup();
           reject(e);
         },
       );
