@@ -5,6 +5,7 @@ import { type Database, openDatabase } from './db/index.js';
 import type { ReadinessCheck } from './http/health.js';
 import { createMetricsRegistry } from './http/metrics.js';
 import { buildServer } from './http/server.js';
+import { type HandlerRegistry, wireTasks } from './tasks/index.js';
 import { VERSION } from './version.js';
 
 /**
@@ -28,6 +29,8 @@ export interface DomainContext {
   addReadinessCheck(name: string, check: ReadinessCheck): void;
   /** Register cleanup run on close (reverse order). */
   onClose(closer: () => Promise<void>): void;
+  /** Register work to run once the server is built (start background loops). */
+  onStart(starter: () => Promise<void>): void;
   /** The server logger; available once the server is built (use inside routes or callbacks). */
   log(): FastifyBaseLogger;
 }
@@ -38,12 +41,17 @@ export interface CreateAppOptions {
   logger?: Parameters<typeof buildServer>[0]['logger'];
   /** Extra routes (tests add slow routes for shutdown tests). */
   extraRoutes?: FastifyPluginAsync[];
+  /** Task workers to run inside the server process (overrides config). */
+  embeddedWorkers?: number;
+  /** Task handlers (default: the built-in `process` and `http`). */
+  taskRegistry?: HandlerRegistry;
 }
 
 export async function createApp(config: Config, options: CreateAppOptions = {}): Promise<App> {
   const ownsDb = options.db === undefined;
   const db = options.db ?? (await openDatabase(config));
   const closers: Array<() => Promise<void>> = [];
+  const starters: Array<() => Promise<void>> = [];
   if (ownsDb) closers.push(() => db.close());
   const metrics = createMetricsRegistry();
   const readiness: Record<string, ReadinessCheck> = { database: () => db.ping() };
@@ -57,6 +65,7 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
       server?.readiness.set(name, check);
     },
     onClose: (closer) => closers.push(closer),
+    onStart: (starter) => starters.push(starter),
     log: () => {
       if (!server) throw new Error('logger requested before the server was built');
       return server.log;
@@ -68,6 +77,11 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
   // Domain routes, one line per domain.
   const routes: FastifyPluginAsync[] = [...(options.extraRoutes ?? [])];
   // --- domain wiring (each domain adds its block below) ---
+  const tasks = await wireTasks(ctx, {
+    embeddedWorkers: options.embeddedWorkers ?? config.embeddedWorkers,
+    ...(options.taskRegistry ? { registry: options.taskRegistry } : {}),
+  });
+  routes.push(tasks.routes);
 
   // --- end of domain wiring ---
 
@@ -82,6 +96,7 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
     routes,
   });
   const builtServer = server;
+  for (const start of starters) await start();
   // Close the server first so in-flight requests drain before anything they use goes away.
   const closeServer = () => builtServer.close();
 

@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { type Config, ConfigError, loadConfig } from './config.js';
 import { migrate, openDatabase } from './db/index.js';
 import { startServer } from './serve.js';
+import { registerTaskCommands } from './tasks/cli.js';
 import { VERSION } from './version.js';
 
 /** Parse a TCP port option, or fail with commander's usage error. */
@@ -39,10 +40,12 @@ export function buildProgram(): Command {
     .description('start the HTTP API server (embedded PGlite unless DATABASE_URL is set)')
     .option('-p, --port <port>', 'port to listen on (env PORT, default 8000)', parsePort)
     .option('--host <host>', 'address to bind (env HOST, default 127.0.0.1)')
-    .action(async (opts: { port?: number; host?: string }) => {
+    .option('-w, --workers <n>', 'task workers to run inside the server (env BULWARK_EMBEDDED_WORKERS)')
+    .action(async (opts: { port?: number; host?: string; workers?: string }) => {
       const config = configFromEnv({
         PORT: opts.port === undefined ? undefined : String(opts.port),
         HOST: opts.host,
+        BULWARK_EMBEDDED_WORKERS: opts.workers,
       });
       await startServer(config);
     });
@@ -64,6 +67,8 @@ export function buildProgram(): Command {
         await db.close();
       }
     });
+
+  registerTaskCommands(program, () => configFromEnv());
 
   return program;
 }

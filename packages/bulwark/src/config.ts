@@ -58,6 +58,12 @@ const envSchema = z.object({
   BULWARK_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(30_000),
   BULWARK_CALLBACK_SECRET: z.string().optional(),
   BULWARK_PROBLEM_CATALOGUE: z.string().optional(),
+  BULWARK_EMBEDDED_WORKERS: z.coerce
+    .number({ message: 'must be an integer between 0 and 64' })
+    .int()
+    .min(0)
+    .max(64)
+    .default(0),
   BULWARK_ALLOW_PRIVATE_CALLBACKS: z
     .enum(['true', 'false', '1', '0'])
     .default('false')
@@ -87,6 +93,8 @@ export interface Config {
   callbackSecret: string | undefined;
   problemCatalogue: string | undefined;
   allowPrivateCallbacks: boolean;
+  /** Task workers run inside `bulwark serve` (needed with the embedded database). */
+  embeddedWorkers: number;
 }
 
 export class ConfigError extends Error {
@@ -128,6 +136,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     callbackSecret: e.BULWARK_CALLBACK_SECRET,
     problemCatalogue: e.BULWARK_PROBLEM_CATALOGUE,
     allowPrivateCallbacks: e.BULWARK_ALLOW_PRIVATE_CALLBACKS,
+    embeddedWorkers: e.BULWARK_EMBEDDED_WORKERS,
   };
   if (!config.auth.enabled && !isLoopbackHost(config.host)) {
     throw new ConfigError(
