@@ -1,7 +1,8 @@
-import type { FastifyBaseLogger, FastifyInstance, FastifyPluginAsync } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { Config } from './config.js';
 import { type Database, openDatabase } from './db/index.js';
+import type { DomainContext } from './domain-context.js';
 import type { ReadinessCheck } from './http/health.js';
 import { createMetricsRegistry } from './http/metrics.js';
 import { buildServer } from './http/server.js';
@@ -18,21 +19,6 @@ export interface App {
   server: FastifyInstance;
   metrics: Registry;
   close(): Promise<void>;
-}
-
-/** What every domain's wiring receives. */
-export interface DomainContext {
-  config: Config;
-  db: Database;
-  metrics: Registry;
-  /** Register a readiness component (shown in /api/v1/health/ready). */
-  addReadinessCheck(name: string, check: ReadinessCheck): void;
-  /** Register cleanup run on close (reverse order). */
-  onClose(closer: () => Promise<void>): void;
-  /** Register work to run once the server is built (start background loops). */
-  onStart(starter: () => Promise<void>): void;
-  /** The server logger; available once the server is built (use inside routes or callbacks). */
-  log(): FastifyBaseLogger;
 }
 
 export interface CreateAppOptions {

@@ -1,5 +1,5 @@
 import { Gauge } from 'prom-client';
-import type { DomainContext } from '../app.js';
+import type { DomainContext } from '../domain-context.js';
 import { createCallbackSender } from './callbacks.js';
 import { httpHandler } from './handlers/http.js';
 import { loadCatalogue, type ProblemCatalogue, processHandler } from './handlers/process.js';
