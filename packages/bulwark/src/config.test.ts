@@ -6,7 +6,7 @@ describe('loadConfig', () => {
     const c = loadConfig({});
     expect(c.port).toBe(8000);
     expect(c.host).toBe('127.0.0.1');
-    expect(c.database).toEqual({ url: undefined, dataDir: './.bulwark/data' });
+    expect(c.database).toEqual({ url: undefined, dataDir: './.bulwark/data', schema: 'public' });
     expect(c.auth.enabled).toBe(true);
   });
 

@@ -40,6 +40,10 @@ const envSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   DATABASE_URL: optionalUrl(['postgres:', 'postgresql:']),
   BULWARK_DATA_DIR: z.string().min(1).default('./.bulwark/data'),
+  BULWARK_DB_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, { message: 'must be a lowercase SQL identifier' })
+    .default('public'),
   REDIS_URL: optionalUrl(['redis:', 'rediss:']),
   PROMETHEUS_URL: optionalUrl(['http:', 'https:']),
   LOG_LEVEL: z.enum(logLevels).default('info'),
@@ -75,7 +79,7 @@ export type Env = z.input<typeof envSchema>;
 export interface Config {
   port: number;
   host: string;
-  database: { url: string | undefined; dataDir: string };
+  database: { url: string | undefined; dataDir: string; schema: string };
   redisUrl: string | undefined;
   prometheusUrl: string | undefined;
   logLevel: (typeof logLevels)[number];
@@ -118,7 +122,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const config: Config = {
     port: e.PORT,
     host: e.HOST,
-    database: { url: e.DATABASE_URL, dataDir: e.BULWARK_DATA_DIR },
+    database: { url: e.DATABASE_URL, dataDir: e.BULWARK_DATA_DIR, schema: e.BULWARK_DB_SCHEMA },
     redisUrl: e.REDIS_URL,
     prometheusUrl: e.PROMETHEUS_URL,
     logLevel: e.LOG_LEVEL,

@@ -6,7 +6,13 @@ const FIXTURE = new URL('./fixtures/slow-server.ts', import.meta.url).pathname;
 describe('graceful shutdown', () => {
   it('SIGTERM during a slow request lets it finish, refuses new work, and exits 0', async () => {
     const child = spawnTs(FIXTURE, [], {
-      env: { BULWARK_DATA_DIR: ':memory:', BULWARK_AUTH: 'disabled', BULWARK_RATE_LIMIT: 'off', LOG_LEVEL: 'info', DATABASE_URL: '' },
+      env: {
+        BULWARK_DATA_DIR: ':memory:',
+        BULWARK_AUTH: 'disabled',
+        BULWARK_RATE_LIMIT: 'off',
+        LOG_LEVEL: 'info',
+        DATABASE_URL: '',
+      },
     });
     const exited = waitForExit(child);
     const line = await waitForOutput(child, /LISTENING (http:\/\/\S+)/, 60_000);

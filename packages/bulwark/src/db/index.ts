@@ -19,13 +19,14 @@ export async function openDatabase(
   config: Pick<Config, 'database'>,
   options: OpenDatabaseOptions = {},
 ): Promise<Database> {
+  const namespace = options.namespace ?? config.database.schema;
   const db = config.database.url
     ? await openPostgres({
         url: config.database.url,
-        ...(options.namespace ? { namespace: options.namespace } : {}),
+        namespace,
         ...(options.onError ? { onError: options.onError } : {}),
       })
-    : await openPglite(config.database.dataDir, options.namespace);
+    : await openPglite(config.database.dataDir);
   if (options.migrate ?? true) {
     try {
       await migrate(db);

@@ -61,17 +61,26 @@ export async function claimTasks(
     returning ${COLUMNS}`);
 }
 
-/** Renew the leases of a worker's running tasks; returns them with their cancel flags. */
+/**
+ * Heartbeat: mark the worker alive and renew the leases of the tasks it is running (only those it
+ * names, so a task it has let go of is never kept alive by accident). Returns the tasks it still
+ * holds, with their cancel flags.
+ */
 export async function renewLeases(
   q: Queryable,
   workerId: string,
   leaseMs: number,
+  taskIds?: string[],
 ): Promise<Array<{ id: string; cancel_requested: boolean }>> {
   await q.query(sql`update workers set last_heartbeat = now(), status = case when status = 'offline' then 'online' else status end
     where id = ${workerId}`);
+  const only =
+    taskIds === undefined
+      ? sql``
+      : sql`and id in (select (jsonb_array_elements_text(${JSON.stringify(taskIds)}::jsonb))::uuid)`;
   return q.query(sql`
     update tasks set lease_expires_at = now() + ${ms(leaseMs)}
-    where worker_id = ${workerId} and status = 'running'
+    where worker_id = ${workerId} and status = 'running' ${only}
     returning id, cancel_requested`);
 }
 

@@ -16,6 +16,7 @@ import {
   failTask,
   getTask,
   loadCheckpoints,
+  reap,
   registerWorker,
   releaseTask,
   renewLeases,
@@ -47,6 +48,8 @@ export interface WorkerOptions {
   callbacks?: CallbackSender;
   clusterName?: string;
   version?: string;
+  /** How often this worker also runs the reaper (requeue expired leases); default = leaseMs. */
+  reapEveryMs?: number;
   /** Length of a "minute" for task timeouts (tests shorten it; default 60 000). */
   minuteMs?: number;
   /** Structured events for the host's logger. */
@@ -57,6 +60,7 @@ type StopReason = 'cancelled' | 'lease_lost' | 'timeout' | 'shutdown';
 
 interface Running {
   task: Task;
+  claimedAt: number;
   controller: AbortController;
   done: Promise<void>;
   timer: ReturnType<typeof setTimeout>;
@@ -74,6 +78,7 @@ export class Worker {
   private stopping = false;
   private pollTimer: ReturnType<typeof setTimeout> | undefined;
   private heartbeatTimer: ReturnType<typeof setInterval> | undefined;
+  private reapTimer: ReturnType<typeof setInterval> | undefined;
   private unlisten: (() => Promise<void>) | undefined;
   private claiming = false;
   private wakeRequested = false;
@@ -120,6 +125,15 @@ export class Worker {
       this.emit({ type: 'worker.listen_failed', error: String(err) }); // polling still works
     }
     this.heartbeatTimer = setInterval(() => void this.heartbeat(), this.o.heartbeatMs);
+    // Workers reap too, so a crashed peer's tasks come back even where no server runs.
+    this.reapTimer = setInterval(() => {
+      reap(this.o.db, { offlineAfterMs: 60_000 })
+        .then((r) => {
+          if (r.requeued.length + r.failed.length + r.timedOut.length > 0) this.emit({ type: 'worker.reaped', ...r });
+          if (r.requeued.length > 0) this.wake();
+        })
+        .catch(() => {});
+    }, this.o.reapEveryMs ?? this.o.leaseMs);
     this.wake();
   }
 
@@ -175,7 +189,7 @@ export class Worker {
       task.timeout_minutes * (this.o.minuteMs ?? 60_000) -
       (task.started_at ? Date.now() - new Date(task.started_at).getTime() : 0);
     const timer = setTimeout(() => this.abort(task.id, 'timeout'), Math.max(0, timeoutMs));
-    const entry: Running = { task, controller, timer, done: Promise.resolve() };
+    const entry: Running = { task, claimedAt: Date.now(), controller, timer, done: Promise.resolve() };
     this.running.set(task.id, entry);
     entry.done = this.execute(task, controller.signal).finally(() => {
       clearTimeout(timer);
@@ -324,10 +338,17 @@ export class Worker {
   private async heartbeat(): Promise<void> {
     if (!this.id) return;
     try {
-      const held = await renewLeases(this.o.db, this.id, this.o.leaseMs);
+      const startedAt = Date.now();
+      const mine = [...this.running.keys()];
+      const held = await renewLeases(this.o.db, this.id, this.o.leaseMs, mine);
       const ids = new Set(held.map((h) => h.id));
       for (const h of held) if (h.cancel_requested) this.abort(h.id, 'cancelled');
-      for (const id of this.running.keys()) if (!ids.has(id)) this.abort(id, 'lease_lost');
+      // Only tasks claimed before this heartbeat began can be judged: a claim committing while the
+      // renewal runs is simply not visible to it yet.
+      for (const id of mine) {
+        const r = this.running.get(id);
+        if (r && r.claimedAt < startedAt && !ids.has(id)) this.abort(id, 'lease_lost');
+      }
     } catch (err) {
       this.emit({ type: 'worker.heartbeat_failed', error: err instanceof Error ? err.message : String(err) });
     }
@@ -354,6 +375,7 @@ export class Worker {
       await all();
     }
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    if (this.reapTimer) clearInterval(this.reapTimer);
     await this.unlisten?.().catch(() => {});
     if (this.id) await setWorkerStatus(this.o.db, this.id, 'offline').catch(() => {});
     this.emit({ type: 'worker.stopped' });

@@ -31,7 +31,9 @@ export function spawnBulwark(args: string[], options: SpawnOptions = {}): ChildP
 }
 
 /** Collect a child's output and wait for it to exit. */
-export function waitForExit(child: ChildProcess): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }> {
+export function waitForExit(
+  child: ChildProcess,
+): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
   child.stdout?.on('data', (d: Buffer) => {
@@ -49,7 +51,10 @@ export function waitForExit(child: ChildProcess): Promise<{ code: number | null;
 export function waitForOutput(child: ChildProcess, pattern: RegExp, timeoutMs = 30_000): Promise<string> {
   return new Promise((resolve, reject) => {
     let buffer = '';
-    const timer = setTimeout(() => reject(new Error(`no output matching ${pattern} within ${timeoutMs} ms:\n${buffer}`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`no output matching ${pattern} within ${timeoutMs} ms:\n${buffer}`)),
+      timeoutMs,
+    );
     const onData = (d: Buffer) => {
       buffer += d.toString();
       const m = buffer.match(pattern);
@@ -57,6 +62,9 @@ export function waitForOutput(child: ChildProcess, pattern: RegExp, timeoutMs = 
         clearTimeout(timer);
         child.stdout?.off('data', onData);
         child.stderr?.off('data', onData);
+        // Keep draining: a child writing to a full pipe blocks (stdout to a pipe is synchronous on Linux).
+        child.stdout?.resume();
+        child.stderr?.resume();
         resolve(m[0]);
       }
     };
