@@ -81,7 +81,11 @@ function cockatielCall(fn: () => Promise<unknown>, attempts: number): Call {
 
 function opossumCall(fn: () => Promise<unknown>): Call {
   // opossum has no retry; its breaker includes the timeout.
-  const breaker = new Opossum(fn, { timeout: 1000, errorThresholdPercentage: 100, volumeThreshold: Number.MAX_SAFE_INTEGER });
+  const breaker = new Opossum(fn, {
+    timeout: 1000,
+    errorThresholdPercentage: 100,
+    volumeThreshold: Number.MAX_SAFE_INTEGER,
+  });
   breaker.on('failure', () => {});
   return () => breaker.fire();
 }
@@ -115,8 +119,14 @@ async function main() {
   const opFailure: number[] = [];
   for (let r = 0; r < ROUNDS; r++) opFailure.push(await timePerCall(opossumCall(fail), 2_000));
   opFailure.sort((a, b) => a - b);
-  const opRow = { name: 'opossum 9.0.0', success: (await median(opossumCall(ok))) - bareOk, failure: (opFailure[Math.floor(ROUNDS / 2)] as number) - bareFail };
-  console.error(`measured ${opRow.name}: success ${fmt(opRow.success)}, failure ${fmt(opRow.failure)} (2,000-call breakers)`);
+  const opRow = {
+    name: 'opossum 9.0.0',
+    success: (await median(opossumCall(ok))) - bareOk,
+    failure: (opFailure[Math.floor(ROUNDS / 2)] as number) - bareFail,
+  };
+  console.error(
+    `measured ${opRow.name}: success ${fmt(opRow.success)}, failure ${fmt(opRow.failure)} (2,000-call breakers)`,
+  );
   rows.push(opRow);
 
   const fastestSuccess = Math.min(...rows.slice(1).map((r) => r.success));

@@ -95,7 +95,11 @@ export function registerTaskCommands(program: Command, loadConfig: () => Config)
             : {}),
           ...(opts.cluster ? { clusterName: opts.cluster } : {}),
           callbacks: createCallbackSender({ db, secret: config.callbackSecret }),
-          onEvent: (e) => process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...e })}\n`),
+          // Lifecycle events always; per-task events at LOG_LEVEL info and below.
+          onEvent: (e) => {
+            if (!e.type.startsWith('worker.') && !['info', 'debug', 'trace'].includes(config.logLevel)) return;
+            process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...e })}\n`);
+          },
         });
         await worker.start();
         const stop = (signal: string) => {

@@ -14,11 +14,13 @@ export { Worker } from './worker.js';
 export type { TaskContext, TaskHandler } from './types.js';
 export { PermanentTaskError } from './types.js';
 
-/** Built-in handlers: `process` (when a catalogue is configured) and `http` (no targets by default). */
+/** Built-in handlers: `process` (when a catalogue is configured), `http` (no targets by default), `noop`. */
 export async function builtinRegistry(catalogue: ProblemCatalogue | undefined): Promise<HandlerRegistry> {
   const registry = new HandlerRegistry();
   if (catalogue) registry.register('process', processHandler(catalogue));
   registry.register('http', httpHandler({}));
+  // Does nothing and returns its parameters: smoke tests, benchmarks, end-to-end checks of a deployment.
+  registry.register('noop', async (payload) => payload);
   return registry;
 }
 
