@@ -53,8 +53,11 @@ export function queryable(orm: Orm, script: (text: string) => Promise<void>): Qu
     orm,
     async query<T>(statement: SQL): Promise<T[]> {
       try {
-        const result = (await orm.execute(statement)) as unknown as { rows: T[] };
-        return result.rows;
+        const result = (await orm.execute(statement)) as unknown as {
+          rows: T[];
+          fields?: Array<{ name: string; dataTypeID: number }>;
+        };
+        return reviveTimestamps(result.rows, result.fields);
       } catch (err) {
         // Drizzle wraps driver errors; callers want the driver's (SQLSTATE `code`, message).
         throw err instanceof Error && err.message.startsWith('Failed query:') && err.cause ? err.cause : err;
@@ -62,4 +65,35 @@ export function queryable(orm: Orm, script: (text: string) => Promise<void>): Qu
     },
     script,
   };
+}
+
+const TIMESTAMP_TYPES = new Set([1114, 1184]); // timestamp, timestamptz
+
+/**
+ * Drizzle hands timestamps back as PostgreSQL text ("2026-11-24 14:10:44.668+00") on both drivers;
+ * turn them into Dates so they serialise as ISO 8601 everywhere.
+ */
+export function reviveTimestamps<T>(rows: T[], fields: Array<{ name: string; dataTypeID: number }> | undefined): T[] {
+  const names = (fields ?? []).filter((f) => TIMESTAMP_TYPES.has(f.dataTypeID)).map((f) => f.name);
+  if (names.length === 0) return rows;
+  for (const row of rows as Array<Record<string, unknown>>) {
+    for (const n of names) {
+      const v = row[n];
+      if (typeof v === 'string') row[n] = parsePgTimestamp(v);
+    }
+  }
+  return rows;
+}
+
+export function parsePgTimestamp(text: string): Date | string {
+  if (text === 'infinity' || text === '-infinity') return text;
+  const m =
+    /^(\d{4,})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(\.\d+)?(?:([+-])(\d{2})(?::?(\d{2}))?(?::?(\d{2}))?)?$/.exec(
+      text,
+    );
+  if (!m) return text;
+  const frac = m[7] ? m[7].slice(0, 4).padEnd(4, '0') : '.000';
+  const offset = m[8] ? `${m[8]}${m[9]}:${m[10] ?? '00'}` : 'Z';
+  const d = new Date(`${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}${frac}${offset}`);
+  return Number.isNaN(d.getTime()) ? text : d;
 }
