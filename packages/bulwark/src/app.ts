@@ -5,6 +5,7 @@ import { type Database, openDatabase } from './db/index.js';
 import type { DomainContext } from './domain-context.js';
 import type { ReadinessCheck } from './http/health.js';
 import { createMetricsRegistry } from './http/metrics.js';
+import { prometheusReadiness, redisReadiness } from './http/readiness-checks.js';
 import { buildServer } from './http/server.js';
 import { type HandlerRegistry, wireTasks } from './tasks/index.js';
 import { VERSION } from './version.js';
@@ -62,6 +63,13 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
   const guards: FastifyPluginAsync[] = [];
   // Domain routes, one line per domain.
   const routes: FastifyPluginAsync[] = [...(options.extraRoutes ?? [])];
+  if (config.redisUrl) {
+    const redis = redisReadiness(config.redisUrl);
+    ctx.addReadinessCheck('redis', redis.check);
+    ctx.onClose(redis.close);
+  }
+  if (config.prometheusUrl) ctx.addReadinessCheck('prometheus', prometheusReadiness(config.prometheusUrl));
+
   // --- domain wiring (each domain adds its block below) ---
   const tasks = await wireTasks(ctx, {
     embeddedWorkers: options.embeddedWorkers ?? config.embeddedWorkers,

@@ -62,6 +62,7 @@ const envSchema = z.object({
   BULWARK_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(30_000),
   BULWARK_CALLBACK_SECRET: z.string().optional(),
   BULWARK_PROBLEM_CATALOGUE: z.string().optional(),
+  BULWARK_HTTP_TARGETS: z.string().optional(),
   BULWARK_EMBEDDED_WORKERS: z.coerce
     .number({ message: 'must be an integer between 0 and 64' })
     .int()
@@ -97,6 +98,8 @@ export interface Config {
   callbackSecret: string | undefined;
   problemCatalogue: string | undefined;
   allowPrivateCallbacks: boolean;
+  /** File naming the endpoints the `http` task kind may call. */
+  httpTargets: string | undefined;
   /** Task workers run inside `bulwark serve` (needed with the embedded database). */
   embeddedWorkers: number;
 }
@@ -141,6 +144,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     problemCatalogue: e.BULWARK_PROBLEM_CATALOGUE,
     allowPrivateCallbacks: e.BULWARK_ALLOW_PRIVATE_CALLBACKS,
     embeddedWorkers: e.BULWARK_EMBEDDED_WORKERS,
+    httpTargets: e.BULWARK_HTTP_TARGETS,
   };
   if (!config.auth.enabled && !isLoopbackHost(config.host)) {
     throw new ConfigError(

@@ -204,3 +204,39 @@ describe('readiness when the database goes away', () => {
     }
   });
 });
+
+describe('readiness of configured dependencies', () => {
+  it('checks Redis and Prometheus when configured and names the one that is down', async () => {
+    const { createServer: createHttpServer } = await import('node:http');
+    // A stand-in Prometheus answering /-/ready on loopback.
+    let promReady = true;
+    const prom = createHttpServer((req, res) => {
+      res.writeHead(req.url === '/-/ready' && promReady ? 200 : 503).end();
+    });
+    await new Promise<void>((r) => prom.listen(0, '127.0.0.1', r));
+    const promUrl = `http://127.0.0.1:${(prom.address() as { port: number }).port}`;
+    const db = await openTestDatabase('pglite');
+    const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+    const app = await testApp(db, { REDIS_URL: redisUrl, PROMETHEUS_URL: promUrl });
+    const bad = await testApp(db, { REDIS_URL: 'redis://127.0.0.1:1', PROMETHEUS_URL: promUrl });
+    try {
+      const ready = await app.server.inject({ url: '/api/v1/health/ready' });
+      if (ready.statusCode === 200) {
+        expect(ready.json().components).toMatchObject({ redis: { status: 'up' }, prometheus: { status: 'up' } });
+      } else {
+        // No Redis on this machine: the check must say so, not hang or 500.
+        expect(expectProblem(ready, 503).detail).toMatch(/redis is down/);
+      }
+      const body = expectProblem(await bad.server.inject({ url: '/api/v1/health/ready' }), 503);
+      expect(body.detail).toMatch(/redis is down/);
+      promReady = false;
+      const body2 = expectProblem(await bad.server.inject({ url: '/api/v1/health/ready' }), 503);
+      expect(body2.detail).toMatch(/prometheus is down/);
+    } finally {
+      await app.close();
+      await bad.close();
+      await db.close();
+      prom.close();
+    }
+  });
+});

@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
+import { ResourceGuard } from '@bulwark/resilience';
 import { type Command, InvalidArgumentError } from 'commander';
 import type { Config } from '../config.js';
 import { openDatabase } from '../db/index.js';
 import { VERSION } from '../version.js';
 import { createCallbackSender } from './callbacks.js';
+import { loadHttpTargets } from './handlers/http.js';
 import { loadCatalogue } from './handlers/process.js';
 import { builtinRegistry } from './index.js';
 import { Worker } from './worker.js';
@@ -77,7 +79,13 @@ export function registerTaskCommands(program: Command, loadConfig: () => Config)
         }
         const db = await openDatabase(config);
         const catalogue = config.problemCatalogue ? await loadCatalogue(config.problemCatalogue) : undefined;
-        const registry = await builtinRegistry(catalogue);
+        const registry = await builtinRegistry(
+          catalogue,
+          config.httpTargets ? await loadHttpTargets(config.httpTargets) : {},
+        );
+        // Stop claiming above 80% of the heap limit; running tasks continue.
+        const guard = new ResourceGuard({ maxHeapRatio: 0.8, intervalMs: 5_000 });
+        guard.start();
         const worker = new Worker({
           db,
           registry,

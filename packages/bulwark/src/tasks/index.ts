@@ -1,7 +1,7 @@
 import { Gauge } from 'prom-client';
 import type { DomainContext } from '../domain-context.js';
 import { createCallbackSender } from './callbacks.js';
-import { httpHandler } from './handlers/http.js';
+import { type HttpTargets, httpHandler, loadHttpTargets } from './handlers/http.js';
 import { loadCatalogue, type ProblemCatalogue, processHandler } from './handlers/process.js';
 import { HandlerRegistry } from './registry.js';
 import { taskRoutes } from './routes.js';
@@ -15,10 +15,13 @@ export type { TaskContext, TaskHandler } from './types.js';
 export { PermanentTaskError } from './types.js';
 
 /** Built-in handlers: `process` (when a catalogue is configured), `http` (no targets by default), `noop`. */
-export async function builtinRegistry(catalogue: ProblemCatalogue | undefined): Promise<HandlerRegistry> {
+export async function builtinRegistry(
+  catalogue: ProblemCatalogue | undefined,
+  httpTargets: HttpTargets = {},
+): Promise<HandlerRegistry> {
   const registry = new HandlerRegistry();
   if (catalogue) registry.register('process', processHandler(catalogue));
-  registry.register('http', httpHandler({}));
+  registry.register('http', httpHandler(httpTargets));
   // Does nothing and returns its parameters: smoke tests, benchmarks, end-to-end checks of a deployment.
   registry.register('noop', async (payload) => payload);
   return registry;
@@ -30,7 +33,8 @@ export async function wireTasks(
   options: { embeddedWorkers?: number; registry?: HandlerRegistry } = {},
 ) {
   const catalogue = ctx.config.problemCatalogue ? await loadCatalogue(ctx.config.problemCatalogue) : undefined;
-  const registry = options.registry ?? (await builtinRegistry(catalogue));
+  const targets = ctx.config.httpTargets ? await loadHttpTargets(ctx.config.httpTargets) : {};
+  const registry = options.registry ?? (await builtinRegistry(catalogue, targets));
   const service = createTaskService({
     db: ctx.db,
     kinds: () => [...new Set([...registry.kinds(), 'process'])].sort(),

@@ -8,7 +8,7 @@ import { openPostgres } from '../../src/db/postgres.js';
 import { migrate } from '../../src/db/migrate.js';
 import type { Database } from '../../src/db/types.js';
 import { uniqueNamespace } from '../support/db.js';
-import { spawnBulwark, waitForOutput } from '../support/spawn.js';
+import { spawnBulwark, spawnTs, waitForOutput } from '../support/spawn.js';
 
 /**
  * Worker processes against one PostgreSQL (the embedded database is single-process, so this runs
@@ -122,5 +122,51 @@ describe.runIf(process.env.DATABASE_URL)('worker processes on PostgreSQL', () =>
     );
     expect(requeueLog[0]?.n).toBe(1);
     expect(Date.now() - killedAt).toBeLessThan(30_000);
+  }, 120_000);
+
+  it('a checkpointed handler in a SIGKILLed worker resumes from its last checkpoint on another worker', async () => {
+    const ledger = join(dir, 'steps.txt');
+    writeFileSync(ledger, '');
+    const rows = await db.query<{ id: string }>(sql`insert into tasks (kind) values ('stepper') returning id::text`);
+    const id = (rows[0] as { id: string }).id;
+    const fixture = new URL('./fixtures/checkpoint-worker.ts', import.meta.url).pathname;
+    const first = spawnTs(fixture, [url, schema, ledger, 'first'], { env: { LOG_LEVEL: 'silent' } });
+    children.push(first);
+    await waitForOutput(first, /READY/, 60_000);
+    const deadline = Date.now() + 30_000;
+    while (readFileSync(ledger, 'utf8').trim().split('\n').filter(Boolean).length < 6 && Date.now() < deadline)
+      await sleep(20);
+    first.kill('SIGKILL');
+    await new Promise((r) => first.on('exit', r));
+    const beforeKill = readFileSync(ledger, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => l.split(' '));
+    const second = spawnTs(fixture, [url, schema, ledger, 'second'], { env: { LOG_LEVEL: 'silent' } });
+    children.push(second);
+    await waitForOutput(second, /READY/, 60_000);
+    let final: { status: string; attempts: number } | undefined;
+    const until = Date.now() + 60_000;
+    while (Date.now() < until) {
+      final = (
+        await db.query<{ status: string; attempts: number }>(sql`select status, attempts from tasks where id = ${id}`)
+      )[0];
+      if (final?.status === 'completed') break;
+      await sleep(100);
+    }
+    second.kill('SIGTERM');
+    expect(final).toMatchObject({ status: 'completed', attempts: 2 });
+    const lines = readFileSync(ledger, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => l.split(' '));
+    const byFirst = lines.filter((l) => l[2] === 'first').map((l) => Number(l[0]));
+    const bySecond = lines.filter((l) => l[2] === 'second').map((l) => Number(l[0]));
+    const lastFirst = Math.max(...beforeKill.map((l) => Number(l[0])));
+    // The second worker starts at the step after the last checkpoint: at most the step that was
+    // in flight when the first died is done again, nothing earlier.
+    expect(bySecond[0]).toBeGreaterThanOrEqual(lastFirst);
+    expect(bySecond[bySecond.length - 1]).toBe(20);
+    expect(new Set([...byFirst, ...bySecond])).toEqual(new Set(Array.from({ length: 20 }, (_, i) => i + 1)));
   }, 120_000);
 });
