@@ -43,7 +43,10 @@ export function wrap(...policies: Policy[]): Policy {
         if (index === last) {
           // Hand the innermost context through untouched when possible: reading `signal` may
           // allocate (the timeout policy creates its AbortController lazily).
-          return policy.execute((ctx) => operation(ctx.attempt >= attempt ? ctx : withAttempt(ctx, attempt)), ctxSignal);
+          return policy.execute(
+            (ctx) => operation(ctx.attempt >= attempt ? ctx : withAttempt(ctx, attempt)),
+            ctxSignal,
+          );
         }
         return policy.execute((ctx) => run(index + 1, ctx.signal, Math.max(attempt, ctx.attempt)), ctxSignal);
       };
