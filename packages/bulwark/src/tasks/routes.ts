@@ -223,6 +223,85 @@ export function taskRoutes(o: { service: TaskService; db: Database; onlineAfterM
       },
     );
 
+    // The HTTP worker protocol, for workers that cannot reach the database: claim, then report.
+    r.post(
+      '/api/v1/workers/:id/claim',
+      {
+        config: { auth: { action: 'admin' } },
+        schema: {
+          tags: ['workers'],
+          summary: 'Claim up to `limit` runnable tasks for an external worker (priority, then age)',
+          params: taskId,
+          body: z
+            .object({
+              kinds: z.array(z.string().max(64)).max(100).optional(),
+              limit: z.number().int().min(1).max(100).default(1),
+              lease_ms: z.number().int().min(1000).max(600_000).default(60_000),
+            })
+            .strict(),
+        },
+      },
+      async (request) => {
+        const w = await store.getWorker(db, request.params.id);
+        if (!w) throw notFound('worker', request.params.id);
+        const kinds = request.body.kinds ?? w.kinds ?? undefined;
+        const items = await store.claimTasks(db, {
+          workerId: w.id,
+          kinds,
+          limit: request.body.limit,
+          leaseMs: request.body.lease_ms,
+        });
+        return { items };
+      },
+    );
+
+    r.post(
+      '/api/v1/tasks/:id/result',
+      {
+        config: { auth: { action: 'admin' } },
+        schema: {
+          tags: ['workers'],
+          summary: 'Report the outcome of a claimed task (fenced: only the worker holding the lease may report)',
+          params: taskId,
+          body: z
+            .object({
+              worker_id: z.uuid(),
+              outcome: z.enum(['completed', 'failed']),
+              result: z.unknown().optional(),
+              error: jsonObject.optional(),
+              retry: z.boolean().default(true),
+              retry_delay_ms: z.number().int().min(0).max(3_600_000).default(1000),
+            })
+            .strict(),
+        },
+      },
+      async (request) => {
+        const b = request.body;
+        const ok =
+          b.outcome === 'completed'
+            ? await store.completeTask(db, {
+                id: request.params.id,
+                workerId: b.worker_id,
+                status: 'completed',
+                result: b.result ?? null,
+              })
+            : (await store.failTask(db, {
+                id: request.params.id,
+                workerId: b.worker_id,
+                error: b.error ?? { message: 'reported failed by the worker' },
+                retry: b.retry,
+                retryDelayMs: b.retry_delay_ms,
+              })) !== 'lost';
+        if (!ok) {
+          throw new BulwarkError(
+            'conflict',
+            `worker '${b.worker_id}' does not hold task '${request.params.id}' (its lease expired or another worker owns it); drop the result`,
+          );
+        }
+        return store.getTask(db, request.params.id);
+      },
+    );
+
     r.post(
       '/api/v1/workers/heartbeat',
       {

@@ -374,4 +374,51 @@ describe.each(DRIVERS)('task queue on %s', (driver) => {
     const metrics = (await app.server.inject({ url: '/metrics' })).body;
     expect(metrics).toMatch(/bulwark_tasks\{kind="slow",status="pending"\} [1-9]/);
   });
+
+  it('external workers run tasks over HTTP: register, claim, heartbeat, report (fenced)', async () => {
+    const reg = await app.server.inject({
+      method: 'POST',
+      url: '/api/v1/workers/register',
+      payload: {
+        name: 'ext-1',
+        cluster_name: 'kind-eval-1',
+        backend_type: 'kubernetes',
+        capacity: 2,
+        kinds: ['http-ext'],
+      },
+    });
+    expect(reg.statusCode, reg.body).toBe(201);
+    const workerId = reg.json().id as string;
+    await db.query(sql`insert into tasks (kind, priority) values ('http-ext', 5), ('http-ext', 9)`);
+    const claimed = (
+      await app.server.inject({
+        method: 'POST',
+        url: `/api/v1/workers/${workerId}/claim`,
+        payload: { limit: 1, lease_ms: 5000 },
+      })
+    ).json().items as Task[];
+    expect(claimed).toHaveLength(1);
+    expect(claimed[0]?.priority).toBe(9);
+    const hb = (
+      await app.server.inject({ method: 'POST', url: '/api/v1/workers/heartbeat', payload: { worker_id: workerId } })
+    ).json();
+    expect(hb.renewed).toEqual([claimed[0]?.id]);
+    const someoneElse = '00000000-0000-4000-8000-00000000dead';
+    expectProblem(
+      await app.server.inject({
+        method: 'POST',
+        url: `/api/v1/tasks/${claimed[0]?.id}/result`,
+        payload: { worker_id: someoneElse, outcome: 'completed' },
+      }),
+      409,
+    );
+    const done = await app.server.inject({
+      method: 'POST',
+      url: `/api/v1/tasks/${claimed[0]?.id}/result`,
+      payload: { worker_id: workerId, outcome: 'completed', result: { detected: true } },
+    });
+    expect(done.json()).toMatchObject({ status: 'completed', result: { detected: true } });
+    const listed = (await app.server.inject({ url: `/api/v1/workers/${workerId}` })).json();
+    expect(listed).toMatchObject({ name: 'ext-1', cluster_name: 'kind-eval-1', status: 'online' });
+  });
 });
