@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { Config } from './config.js';
+import { OPENAPI_SECURITY, wireAuth } from './auth/index.js';
 import { type Database, openDatabase } from './db/index.js';
 import type { DomainContext } from './domain-context.js';
 import type { ReadinessCheck } from './http/health.js';
@@ -63,7 +64,10 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
   const guards: FastifyPluginAsync[] = [];
   // Domain routes, one line per domain.
   const routes: FastifyPluginAsync[] = [...(options.extraRoutes ?? [])];
-  if (config.redisUrl) {
+  const auth = wireAuth(ctx);
+  guards.push(auth.guard);
+  routes.push(auth.routes);
+  if (config.redisUrl && !config.rateLimit.enabled) {
     const redis = redisReadiness(config.redisUrl);
     ctx.addReadinessCheck('redis', redis.check);
     ctx.onClose(redis.close);
@@ -88,6 +92,7 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
     metricsRegistry: metrics,
     guards,
     routes,
+    openapiComponents: OPENAPI_SECURITY,
   });
   const builtServer = server;
   for (const start of starters) await start();

@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { type Config, ConfigError, loadConfig } from './config.js';
 import { migrate, openDatabase } from './db/index.js';
+import { registerApiKeyCommands } from './auth/cli.js';
 import { startServer } from './serve.js';
 import { registerTaskCommands } from './tasks/cli.js';
 import { VERSION } from './version.js';
@@ -69,6 +70,7 @@ export function buildProgram(): Command {
     });
 
   registerTaskCommands(program, () => configFromEnv());
+  registerApiKeyCommands(program, () => configFromEnv());
 
   return program;
 }

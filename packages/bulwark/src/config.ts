@@ -53,6 +53,7 @@ const envSchema = z.object({
   BULWARK_OIDC_AUDIENCE: z.string().optional(),
   BULWARK_OIDC_ROLE_CLAIM: z.string().min(1).default('bulwark_role'),
   BULWARK_OIDC_GROUPS_CLAIM: z.string().min(1).default('groups'),
+  BULWARK_OIDC_JWKS_COOLDOWN_MS: z.coerce.number().int().min(0).max(3_600_000).default(30_000),
   BULWARK_CORS_ORIGINS: csv,
   BULWARK_BODY_LIMIT_BYTES: z.coerce
     .number()
@@ -63,6 +64,31 @@ const envSchema = z.object({
   BULWARK_CALLBACK_SECRET: z.string().optional(),
   BULWARK_PROBLEM_CATALOGUE: z.string().optional(),
   BULWARK_HTTP_TARGETS: z.string().optional(),
+  BULWARK_RATE_LIMIT: z.enum(['on', 'off']).default('on'),
+  BULWARK_RATE_LIMITS: z
+    .string()
+    .optional()
+    .transform((v, c) => {
+      if (!v) return {} as Record<string, number>;
+      try {
+        const parsed = JSON.parse(v) as unknown;
+        if (
+          parsed &&
+          typeof parsed === 'object' &&
+          Object.values(parsed).every((n) => Number.isInteger(n) && (n as number) > 0)
+        ) {
+          return parsed as Record<string, number>;
+        }
+      } catch {
+        // fall through
+      }
+      c.addIssue({
+        code: 'custom',
+        message: 'must be a JSON object of positive integers, e.g. {"GET /api/v1/tasks": 600, "read": 240}',
+      });
+      return z.NEVER;
+    }),
+  BULWARK_RATE_LIMIT_REDIS_PREFIX: z.string().min(1).default('bulwark:rl:'),
   BULWARK_EMBEDDED_WORKERS: z.coerce
     .number({ message: 'must be an integer between 0 and 64' })
     .int()
@@ -91,6 +117,8 @@ export interface Config {
     audience: string | undefined;
     roleClaim: string;
     groupsClaim: string;
+    /** Minimum time between JWKS refetches triggered by unknown key ids. */
+    jwksCooldownMs: number;
   };
   corsOrigins: string[];
   bodyLimitBytes: number;
@@ -98,6 +126,7 @@ export interface Config {
   callbackSecret: string | undefined;
   problemCatalogue: string | undefined;
   allowPrivateCallbacks: boolean;
+  rateLimit: { enabled: boolean; overrides: Record<string, number>; redisPrefix: string };
   /** File naming the endpoints the `http` task kind may call. */
   httpTargets: string | undefined;
   /** Task workers run inside `bulwark serve` (needed with the embedded database). */
@@ -136,6 +165,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       audience: e.BULWARK_OIDC_AUDIENCE,
       roleClaim: e.BULWARK_OIDC_ROLE_CLAIM,
       groupsClaim: e.BULWARK_OIDC_GROUPS_CLAIM,
+      jwksCooldownMs: e.BULWARK_OIDC_JWKS_COOLDOWN_MS,
     },
     corsOrigins: e.BULWARK_CORS_ORIGINS,
     bodyLimitBytes: e.BULWARK_BODY_LIMIT_BYTES,
@@ -145,6 +175,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     allowPrivateCallbacks: e.BULWARK_ALLOW_PRIVATE_CALLBACKS,
     embeddedWorkers: e.BULWARK_EMBEDDED_WORKERS,
     httpTargets: e.BULWARK_HTTP_TARGETS,
+    rateLimit: {
+      enabled: e.BULWARK_RATE_LIMIT === 'on',
+      overrides: e.BULWARK_RATE_LIMITS,
+      redisPrefix: e.BULWARK_RATE_LIMIT_REDIS_PREFIX,
+    },
   };
   if (!config.auth.enabled && !isLoopbackHost(config.host)) {
     throw new ConfigError(

@@ -1,5 +1,5 @@
 import { type App, createApp, type CreateAppOptions } from './app.js';
-import { type Config, ConfigError, isLoopbackHost } from './config.js';
+import type { Config } from './config.js';
 
 export interface RunningServer {
   app: App;
@@ -13,13 +13,6 @@ export async function startServer(
   config: Config,
   options: CreateAppOptions & { installSignalHandlers?: boolean } = {},
 ): Promise<RunningServer> {
-  if (!isLoopbackHost(config.host)) {
-    // Authentication and authorisation (API keys, JWT, RBAC) are not built yet: until they are,
-    // the API must not be reachable from other machines.
-    throw new ConfigError(
-      `refusing to bind to ${config.host}: API authentication is not implemented in this version, so Bulwark only listens on loopback (HOST=127.0.0.1)`,
-    );
-  }
   const app = await createApp(config, options);
   const log = app.server.log;
   if (!config.auth.enabled) {

@@ -7,7 +7,7 @@ import type { Registry } from 'prom-client';
 import { installHealthRoutes, type ReadinessCheck } from './health.js';
 import { createMetricsRegistry, installHttpMetrics } from './metrics.js';
 import { installProblemHandlers } from './problem.js';
-import './route-auth.js';
+import type { RouteAuth } from './route-auth.js';
 
 export interface BuildServerOptions {
   version: string;
@@ -63,6 +63,9 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
           'Reliability engineering platform: dependency-aware SLO recommendations, chaos search, task execution. Errors are RFC 7807 application/problem+json.',
       },
       components: options.openapiComponents ?? {},
+      ...(options.openapiComponents && 'securitySchemes' in options.openapiComponents
+        ? { security: Object.keys(options.openapiComponents.securitySchemes as object).map((name) => ({ [name]: [] })) }
+        : {}),
     },
     transform: jsonSchemaTransform,
   });
@@ -70,6 +73,16 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
   app.addHook('onRoute', (route) => {
     if (route.url.startsWith('/docs')) {
       route.config = { ...(route.config ?? {}), auth: { action: 'public' } };
+    }
+    // Public routes need no credentials in the OpenAPI document either.
+    if (route.config?.auth?.action === 'public' && route.schema) route.schema = { ...route.schema, security: [] };
+  });
+  // Every route with its declared auth, for the permission test and the security docs.
+  const routeTable: Array<{ method: string; url: string; auth: RouteAuth | undefined }> = [];
+  app.decorate('routeTable', routeTable);
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) {
+      if (method !== 'HEAD') routeTable.push({ method, url: route.url, auth: route.config?.auth });
     }
   });
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' } });
@@ -82,4 +95,10 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
   installHealthRoutes(app, options.version);
   for (const routes of options.routes ?? []) await app.register(routes);
   return app;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    routeTable: Array<{ method: string; url: string; auth: RouteAuth | undefined }>;
+  }
 }
