@@ -115,19 +115,22 @@ export function timeWindow(options: RateThresholds & { windowMs: number; buckets
   let totalFails = 0;
   let totalSlow = 0;
 
+  /** Drop bucket i's counts from the totals and give it a new start. */
+  const clear = (i: number, start: number) => {
+    totalCalls -= calls[i] as number;
+    totalFails -= fails[i] as number;
+    totalSlow -= slows[i] as number;
+    calls[i] = 0;
+    fails[i] = 0;
+    slows[i] = 0;
+    starts[i] = start;
+  };
+
   const expire = (now: number) => {
     const oldest = now - options.windowMs;
     for (let i = 0; i < n; i++) {
       const s = starts[i] as number;
-      if (s !== Number.NEGATIVE_INFINITY && s + width <= oldest) {
-        totalCalls -= calls[i] as number;
-        totalFails -= fails[i] as number;
-        totalSlow -= slows[i] as number;
-        calls[i] = 0;
-        fails[i] = 0;
-        slows[i] = 0;
-        starts[i] = Number.NEGATIVE_INFINITY;
-      }
+      if (s !== Number.NEGATIVE_INFINITY && s + width <= oldest) clear(i, Number.NEGATIVE_INFINITY);
     }
   };
 
@@ -136,15 +139,7 @@ export function timeWindow(options: RateThresholds & { windowMs: number; buckets
       const slot = Math.floor(now / width);
       const i = ((slot % n) + n) % n;
       const start = slot * width;
-      if (starts[i] !== start) {
-        totalCalls -= calls[i] as number;
-        totalFails -= fails[i] as number;
-        totalSlow -= slows[i] as number;
-        calls[i] = 0;
-        fails[i] = 0;
-        slows[i] = 0;
-        starts[i] = start;
-      }
+      if (starts[i] !== start) clear(i, start);
       calls[i] = (calls[i] as number) + 1;
       totalCalls++;
       if (!o.success) {

@@ -1,6 +1,5 @@
-import { readFile } from 'node:fs/promises';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { loadConfigFile } from '../../config-file.js';
 import { PermanentTaskError, type TaskHandler } from '../types.js';
 
 /**
@@ -18,14 +17,8 @@ export const httpTargetsSchema = z.record(
 export type HttpTargets = z.infer<typeof httpTargetsSchema>;
 
 /** Read BULWARK_HTTP_TARGETS (YAML or JSON: `{ name: { url, method?, headers? } }`). */
-export async function loadHttpTargets(path: string): Promise<HttpTargets> {
-  const text = await readFile(path, 'utf8');
-  const parsed = httpTargetsSchema.safeParse(path.endsWith('.json') ? JSON.parse(text) : parseYaml(text));
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new Error(`http targets ${path}: /${issue?.path.join('/')} ${issue?.message}`);
-  }
-  return parsed.data;
+export function loadHttpTargets(path: string): Promise<HttpTargets> {
+  return loadConfigFile(path, httpTargetsSchema, 'http targets');
 }
 
 export function httpHandler(targets: HttpTargets): TaskHandler {

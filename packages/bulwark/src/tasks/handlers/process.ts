@@ -2,8 +2,8 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { loadConfigFile } from '../../config-file.js';
 import { PermanentTaskError, type TaskHandler } from '../types.js';
 
 /**
@@ -33,15 +33,8 @@ export const catalogueSchema = z
   .strict();
 export type ProblemCatalogue = z.infer<typeof catalogueSchema>;
 
-export async function loadCatalogue(path: string): Promise<ProblemCatalogue> {
-  const text = await readFile(path, 'utf8');
-  const raw: unknown = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
-  const parsed = catalogueSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new Error(`problem catalogue ${path}: /${issue?.path.join('/')} ${issue?.message}`);
-  }
-  return parsed.data;
+export function loadCatalogue(path: string): Promise<ProblemCatalogue> {
+  return loadConfigFile(path, catalogueSchema, 'problem catalogue');
 }
 
 export function processHandler(catalogue: ProblemCatalogue): TaskHandler {
