@@ -350,16 +350,19 @@ describe.each(DRIVERS)('task queue on %s', (driver) => {
   });
 
   it('lists with filters and a cursor, and exposes queue metrics', async () => {
+    await db.query(sql`insert into tasks (kind, status) select 'listing', 'completed' from generate_series(1, 450)`);
+    await db.query(sql`insert into tasks (kind, status) select 'listing', 'failed' from generate_series(1, 7)`);
     const seen = new Set<string>();
     let cursor: string | null = null;
     let pages = 0;
     do {
-      const url: string = `/api/v1/tasks?kind=echo&status=completed&limit=200${cursor ? `&cursor=${cursor}` : ''}`;
+      const url: string = `/api/v1/tasks?kind=listing&status=completed&limit=200${cursor ? `&cursor=${cursor}` : ''}`;
       const res = await app.server.inject({ url });
       expect(res.statusCode, res.body).toBe(200);
       const page = res.json() as { items: Task[]; next_cursor: string | null };
       for (const t of page.items) {
-        expect(t.kind).toBe('echo');
+        expect(t.kind).toBe('listing');
+        expect(t.status).toBe('completed');
         seen.add(t.id);
       }
       cursor = page.next_cursor;
