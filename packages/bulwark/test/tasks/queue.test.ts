@@ -368,11 +368,8 @@ describe.each(DRIVERS)('task queue on %s', (driver) => {
       cursor = page.next_cursor;
       pages++;
     } while (cursor && pages < 10);
-    const total = await db.query<{ n: number }>(
-      sql`select count(*)::int as n from tasks where kind = 'echo' and status = 'completed'`,
-    );
-    expect(seen.size).toBe(total[0]?.n);
-    expect(pages).toBeGreaterThan(1);
+    expect(seen.size).toBe(450);
+    expect(pages).toBe(3);
     await submit({ kind: 'slow', run_at: new Date(Date.now() + 3_600_000).toISOString() });
     const metrics = (await app.server.inject({ url: '/metrics' })).body;
     expect(metrics).toMatch(/bulwark_tasks\{kind="slow",status="pending"\} [1-9]/);
