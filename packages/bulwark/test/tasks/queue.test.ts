@@ -373,6 +373,7 @@ describe.each(DRIVERS)('task queue on %s', (driver) => {
     await submit({ kind: 'slow', run_at: new Date(Date.now() + 3_600_000).toISOString() });
     const metrics = (await app.server.inject({ url: '/metrics' })).body;
     expect(metrics).toMatch(/bulwark_tasks\{kind="slow",status="pending"\} [1-9]/);
+    expect(metrics).toMatch(/bulwark_task_oldest_age_seconds\{kind="slow",status="pending"\} \d/);
   });
 
   it('external workers run tasks over HTTP: register, claim, heartbeat, report (fenced)', async () => {
