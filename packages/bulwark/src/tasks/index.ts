@@ -49,13 +49,13 @@ export async function wireTasks(
   reaper.unref();
   ctx.onClose(async () => clearInterval(reaper));
 
-  // One query per scrape feeds both gauges (the depth gauge's collect runs first).
-  const oldest = new Gauge({
-    name: 'bulwark_task_oldest_age_seconds',
-    help: 'Age of the oldest pending or running task, by kind and status',
-    labelNames: ['kind', 'status'] as const,
-    registers: [],
-  });
+  // One query per scrape feeds both gauges: prom-client collects metrics concurrently, so both
+  // share the same in-flight query (kept for a second).
+  let stats: { at: number; rows: Promise<Awaited<ReturnType<typeof queueStats>>> } | undefined;
+  const statsOnce = () => {
+    if (!stats || Date.now() - stats.at > 1_000) stats = { at: Date.now(), rows: queueStats(ctx.db).catch(() => []) };
+    return stats.rows;
+  };
   new Gauge({
     name: 'bulwark_tasks',
     help: 'Tasks pending or running, by kind and status',
@@ -63,14 +63,19 @@ export async function wireTasks(
     registers: [ctx.metrics],
     async collect() {
       this.reset();
-      oldest.reset();
-      for (const s of await queueStats(ctx.db).catch(() => [])) {
-        this.set({ kind: s.kind, status: s.status }, s.count);
-        oldest.set({ kind: s.kind, status: s.status }, s.oldest_age_seconds);
-      }
+      for (const s of await statsOnce()) this.set({ kind: s.kind, status: s.status }, s.count);
     },
   });
-  ctx.metrics.registerMetric(oldest);
+  new Gauge({
+    name: 'bulwark_task_oldest_age_seconds',
+    help: 'Age of the oldest pending or running task, by kind and status',
+    labelNames: ['kind', 'status'] as const,
+    registers: [ctx.metrics],
+    async collect() {
+      this.reset();
+      for (const s of await statsOnce()) this.set({ kind: s.kind, status: s.status }, s.oldest_age_seconds);
+    },
+  });
 
   const workers: Worker[] = [];
   for (let i = 0; i < (options.embeddedWorkers ?? 0); i++) {
