@@ -83,4 +83,18 @@ describe('rate limiting', () => {
       detail: expect.stringMatching(/per instance/),
     });
   });
+
+  it('CORS is off by default and follows the allow-list when configured', async () => {
+    const closed = await make({ BULWARK_RATE_LIMIT: 'off' });
+    const pre = {
+      method: 'OPTIONS' as const,
+      url: '/api/v1/limited',
+      headers: { origin: 'https://portal.example', 'access-control-request-method': 'GET' },
+    };
+    expect((await closed.server.inject(pre)).headers['access-control-allow-origin']).toBeUndefined();
+    const open = await make({ BULWARK_RATE_LIMIT: 'off', BULWARK_CORS_ORIGINS: 'https://portal.example' });
+    expect((await open.server.inject(pre)).headers['access-control-allow-origin']).toBe('https://portal.example');
+    const other = await open.server.inject({ ...pre, headers: { ...pre.headers, origin: 'https://evil.example' } });
+    expect(other.headers['access-control-allow-origin']).toBeUndefined();
+  });
 });

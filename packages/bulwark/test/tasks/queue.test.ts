@@ -187,6 +187,35 @@ describe.each(DRIVERS)('task queue on %s', (driver) => {
     expect(logs.items.map((l: { message: string }) => l.message)).toEqual(expect.arrayContaining(['echoing']));
   });
 
+  it('streams logs as NDJSON while a task runs and ends with the task', async () => {
+    const t = await submit({ kind: 'slow' });
+    const w = worker('streamer');
+    await w.start();
+    await waitFor(t.id, ['running']);
+    const server = await app.server.listen({ port: 0, host: '127.0.0.1' }).catch(() => app.server.server.address());
+    const base =
+      typeof server === 'string'
+        ? server
+        : `http://127.0.0.1:${(app.server.server.address() as { port: number }).port}`;
+    const res = await fetch(`${base}/api/v1/tasks/${t.id}/logs?follow=true`);
+    expect(res.headers.get('content-type')).toBe('application/x-ndjson');
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    const first = new TextDecoder().decode((await reader.read()).value);
+    expect(JSON.parse(first.split('\n')[0] as string)).toMatchObject({
+      level: 'info',
+      message: expect.stringMatching(/attempt 1 started/),
+    });
+    await app.server.inject({ method: 'DELETE', url: `/api/v1/tasks/${t.id}` });
+    let rest = '';
+    for (;;) {
+      const chunk = await reader.read();
+      if (chunk.done) break;
+      rest += new TextDecoder().decode(chunk.value);
+    }
+    expect(rest).toMatch(/task cancelled/); // the stream carried the last lines and then ended
+    await w.stop(1000);
+  });
+
   it('1,000 tasks across 4 workers run exactly once each', async () => {
     ran.clear();
     const values = Array.from({ length: 1000 }, (_, i) => i);
