@@ -68,7 +68,8 @@ describe.runIf(process.env.DATABASE_URL)('worker processes on PostgreSQL', () =>
 
   it('1,000 tasks across 4 worker processes run exactly once each', async () => {
     await db.query(sql`insert into tasks (kind, problem_id) select 'process', 'record' from generate_series(1, 1000)`);
-    const workers = await Promise.all([1, 2, 3, 4].map((i) => startWorker(`p${i}`)));
+    // A long lease: this test is about exclusivity under load, not recovery.
+    const workers = await Promise.all([1, 2, 3, 4].map((i) => startWorker(`p${i}`, ['--lease-ms', '10000'])));
     const deadline = Date.now() + 120_000;
     for (;;) {
       const rows = await db.query<{ n: number }>(
