@@ -6,6 +6,9 @@ import { type Database, openDatabase } from './db/index.js';
 import type { DomainContext } from './domain-context.js';
 import type { ReadinessCheck } from './http/health.js';
 import { createMetricsRegistry } from './http/metrics.js';
+import { graphRoutes } from './slo/graph/routes.js';
+import { sloLifecycleRoutes } from './slo/lifecycle/routes.js';
+import { createSloLifecycle } from './slo/lifecycle/service.js';
 import { prometheusReadiness, redisReadiness } from './http/readiness-checks.js';
 import { buildServer } from './http/server.js';
 import { type HandlerRegistry, wireTasks } from './tasks/index.js';
@@ -80,6 +83,8 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
     ...(options.taskRegistry ? { registry: options.taskRegistry } : {}),
   });
   routes.push(tasks.routes);
+  routes.push(graphRoutes(db));
+  routes.push(sloLifecycleRoutes(createSloLifecycle({ db })));
 
   // --- end of domain wiring ---
 

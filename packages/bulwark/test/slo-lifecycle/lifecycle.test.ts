@@ -2,21 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
-import { createSloLifecycle } from '../../src/slo/lifecycle/service.js';
-import { sloLifecycleRoutes } from '../../src/slo/lifecycle/routes.js';
 import { testApp } from '../support/app.js';
 import { DRIVERS, openTestDatabase, type TestDatabase } from '../support/db.js';
 import { expectProblem } from '../support/http.js';
-
-// Until the SLO core migration provides them, the tables a decision reads are created here.
-async function ensureCoreTables(db: TestDatabase) {
-  await db.script(`
-    create table if not exists services (id text primary key, team text);
-    create table if not exists slo_recommendations (
-      id uuid primary key default gen_random_uuid(), service_id text not null, sli_type text not null,
-      tiers jsonb not null, status text not null default 'active', expires_at timestamptz not null,
-      generated_at timestamptz not null default now());`);
-}
 
 async function insertRecommendation(db: TestDatabase, serviceId: string, opts: { expiresInMs?: number } = {}) {
   const id = randomUUID();
@@ -32,10 +20,8 @@ describe.each(DRIVERS)('SLO lifecycle on %s', (driver) => {
   let app: App;
   beforeAll(async () => {
     db = await openTestDatabase(driver);
-    await ensureCoreTables(db);
     await db.query(sql`insert into services (id, team) values ('checkout', 'payments'), ('search', 'discovery')`);
-    const lifecycle = createSloLifecycle({ db });
-    app = await testApp(db, {}, { extraRoutes: [sloLifecycleRoutes(lifecycle)] });
+    app = await testApp(db);
   });
   afterAll(async () => {
     await app.close();

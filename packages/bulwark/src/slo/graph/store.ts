@@ -1,0 +1,246 @@
+import { type SQL, sql } from 'drizzle-orm';
+import type { Database, Queryable } from '../../db/types.js';
+import { BulwarkError } from '../../errors.js';
+import { cycles as cyclesOf, stronglyConnectedComponents } from './scc.js';
+
+export const DISCOVERY_SOURCES = ['manual', 'service_mesh', 'otel_service_graph', 'kubernetes'] as const;
+export type DiscoverySource = (typeof DISCOVERY_SOURCES)[number];
+const PRIORITY: Record<DiscoverySource, number> = { manual: 0, service_mesh: 1, otel_service_graph: 2, kubernetes: 3 };
+
+export interface IngestNode {
+  service_id: string;
+  metadata?:
+    | {
+        team?: string | undefined;
+        criticality?: 'low' | 'medium' | 'high' | 'critical' | undefined;
+        tier?: number | undefined;
+        namespace?: string | undefined;
+        service_type?: 'internal' | 'external' | undefined;
+        published_sla?: number | undefined;
+        [k: string]: unknown;
+      }
+    | undefined;
+}
+
+export interface IngestEdge {
+  source: string;
+  target: string;
+  attributes?:
+    | {
+        communication_mode?: 'sync' | 'async' | undefined;
+        criticality?: 'hard' | 'soft' | 'degraded' | undefined;
+        protocol?: string | undefined;
+        timeout_ms?: number | undefined;
+        retry_config?: Record<string, unknown> | undefined;
+        redundancy_group?: string | undefined;
+      }
+    | undefined;
+}
+
+export interface IngestRequest {
+  source: DiscoverySource;
+  timestamp?: Date | undefined;
+  nodes: IngestNode[];
+  edges: IngestEdge[];
+}
+
+export interface IngestResult {
+  ingestion_id: string;
+  status: 'completed';
+  nodes_received: number;
+  edges_received: number;
+  placeholders_created: string[];
+  conflicts: Array<{
+    source: string;
+    target: string;
+    field: 'criticality';
+    kept: { source: DiscoverySource; value: string };
+    other: { source: DiscoverySource; value: string };
+  }>;
+  cycles: string[][];
+}
+
+/**
+ * Ingest a batch in one transaction: upsert nodes, create placeholders for unknown edge
+ * endpoints, upsert edges for this discovery source, report conflicts with other sources (the
+ * higher-priority one wins: manual > service_mesh > otel_service_graph > kubernetes), then run
+ * Tarjan over the effective graph and record cycles.
+ */
+export async function ingestGraph(db: Database, req: IngestRequest): Promise<IngestResult> {
+  const seen = new Map<string, number>();
+  req.edges.forEach((e, i) => {
+    const key = `${e.source}\u0000${e.target}`;
+    const first = seen.get(key);
+    if (first !== undefined) {
+      throw new BulwarkError(
+        'validation_failed',
+        `body field /edges/${i} repeats the edge ${e.source} -> ${e.target} of /edges/${first}; send each edge once`,
+      );
+    }
+    seen.set(key, i);
+  });
+  const observedAt = req.timestamp ?? new Date();
+  return db.transaction(async (tx) => {
+    const nodeIds = new Set(req.nodes.map((n) => n.service_id));
+    if (req.nodes.length > 0) {
+      await tx.query(sql`
+        insert into services (id, team, criticality, tier, namespace, service_type, published_sla, metadata, placeholder, discovered_by, last_seen)
+        select n->>'service_id', n->'metadata'->>'team', n->'metadata'->>'criticality', (n->'metadata'->>'tier')::int,
+               n->'metadata'->>'namespace', coalesce(n->'metadata'->>'service_type', 'internal'),
+               (n->'metadata'->>'published_sla')::float8, coalesce(n->'metadata', '{}'::jsonb), false, ${req.source}, ${observedAt}
+        from jsonb_array_elements(${JSON.stringify(req.nodes)}::jsonb) as n
+        on conflict (id) do update set
+          team = coalesce(excluded.team, services.team),
+          criticality = coalesce(excluded.criticality, services.criticality),
+          tier = coalesce(excluded.tier, services.tier),
+          namespace = coalesce(excluded.namespace, services.namespace),
+          service_type = excluded.service_type,
+          published_sla = coalesce(excluded.published_sla, services.published_sla),
+          metadata = services.metadata || excluded.metadata,
+          placeholder = false,
+          last_seen = excluded.last_seen`);
+    }
+    const endpoints = [...new Set(req.edges.flatMap((e) => [e.source, e.target]))].filter((id) => !nodeIds.has(id));
+    const placeholders = endpoints.length
+      ? await tx.query<{ id: string }>(sql`
+          insert into services (id, placeholder, discovered_by)
+          select x, true, ${req.source} from jsonb_array_elements_text(${JSON.stringify(endpoints)}::jsonb) as x
+          on conflict (id) do nothing
+          returning id`)
+      : [];
+    if (req.edges.length > 0) {
+      await tx.query(sql`
+        insert into service_dependencies (source_service_id, target_service_id, discovery_source, communication_mode, criticality,
+                                          protocol, timeout_ms, retry_config, redundancy_group, last_observed_at)
+        select e->>'source', e->>'target', ${req.source}, e->'attributes'->>'communication_mode',
+               coalesce(e->'attributes'->>'criticality', 'hard'), e->'attributes'->>'protocol',
+               (e->'attributes'->>'timeout_ms')::int, e->'attributes'->'retry_config', e->'attributes'->>'redundancy_group', ${observedAt}
+        from jsonb_array_elements(${JSON.stringify(req.edges)}::jsonb) as e
+        on conflict (source_service_id, target_service_id, discovery_source) do update set
+          communication_mode = excluded.communication_mode, criticality = excluded.criticality, protocol = excluded.protocol,
+          timeout_ms = excluded.timeout_ms, retry_config = excluded.retry_config, redundancy_group = excluded.redundancy_group,
+          last_observed_at = excluded.last_observed_at`);
+    }
+    const others = req.edges.length
+      ? await tx.query<{
+          source_service_id: string;
+          target_service_id: string;
+          discovery_source: DiscoverySource;
+          criticality: string;
+        }>(sql`
+          select d.source_service_id, d.target_service_id, d.discovery_source, d.criticality
+          from service_dependencies d
+          join jsonb_array_elements(${JSON.stringify(req.edges)}::jsonb) as e
+            on d.source_service_id = e->>'source' and d.target_service_id = e->>'target'
+          where d.discovery_source <> ${req.source}`)
+      : [];
+    const conflicts: IngestResult['conflicts'] = [];
+    for (const o of others) {
+      const mine = req.edges.find((e) => e.source === o.source_service_id && e.target === o.target_service_id);
+      const value = mine?.attributes?.criticality ?? 'hard';
+      if (value === o.criticality) continue;
+      const mineWins = PRIORITY[req.source] < PRIORITY[o.discovery_source];
+      conflicts.push({
+        source: o.source_service_id,
+        target: o.target_service_id,
+        field: 'criticality',
+        kept: mineWins ? { source: req.source, value } : { source: o.discovery_source, value: o.criticality },
+        other: mineWins ? { source: o.discovery_source, value: o.criticality } : { source: req.source, value },
+      });
+    }
+    const cycles = await detectCycles(tx);
+    const id = await tx.query<{ id: string }>(sql`select gen_random_uuid()::text as id`);
+    return {
+      ingestion_id: (id[0] as { id: string }).id,
+      status: 'completed' as const,
+      nodes_received: req.nodes.length,
+      edges_received: req.edges.length,
+      placeholders_created: placeholders.map((p) => p.id),
+      conflicts,
+      cycles,
+    };
+  });
+}
+
+/** Tarjan over the effective graph; every cycle is recorded (or refreshed) as an alert. */
+export async function detectCycles(q: Queryable): Promise<string[][]> {
+  const edges = await q.query<{ s: string; t: string }>(
+    sql`select source_service_id as s, target_service_id as t from effective_dependencies`,
+  );
+  const adj = new Map<string, string[]>();
+  for (const e of edges) {
+    const list = adj.get(e.s) ?? [];
+    list.push(e.t);
+    adj.set(e.s, list);
+    if (!adj.has(e.t)) adj.set(e.t, []);
+  }
+  const succ = (n: string) => adj.get(n) ?? [];
+  const found = cyclesOf(stronglyConnectedComponents(adj.keys(), succ), succ).map((c) => [...c].sort());
+  for (const members of found) {
+    await q.query(sql`
+      insert into circular_dependency_alerts (cycle_key, members) values (${members.join(' -> ')}, ${JSON.stringify(members)}::jsonb)
+      on conflict (cycle_key) do update set last_detected_at = now()`);
+  }
+  return found;
+}
+
+export interface ServiceRow {
+  id: string;
+  team: string | null;
+  criticality: string | null;
+  tier: number | null;
+  namespace: string | null;
+  service_type: string;
+  placeholder: boolean;
+  discovered_by: string;
+  last_seen: Date;
+}
+
+export async function listServices(
+  q: Queryable,
+  f: { team?: string | undefined; criticality?: string | undefined; after?: string | undefined; limit: number },
+): Promise<ServiceRow[]> {
+  const parts: SQL[] = [sql`true`];
+  if (f.team) parts.push(sql`team = ${f.team}`);
+  if (f.criticality) parts.push(sql`criticality = ${f.criticality}`);
+  if (f.after) parts.push(sql`id > ${f.after}`);
+  return q.query<ServiceRow>(sql`
+    select id, team, criticality, tier, namespace, service_type, placeholder, discovered_by, last_seen
+    from services where ${sql.join(parts, sql` and `)} order by id limit ${f.limit}`);
+}
+
+export interface DependencyRow {
+  source: string;
+  target: string;
+  depth: number;
+  direction: 'downstream' | 'upstream';
+  criticality: string;
+  discovery_source: string;
+  confidence: number;
+  is_stale: boolean;
+  target_type: string;
+}
+
+/** Breadth-limited traversal over effective edges with a recursive CTE (depth <= 10, cycle-safe). */
+export async function traverse(
+  q: Queryable,
+  o: { service: string; direction: 'upstream' | 'downstream'; depth: number; includeExternal: boolean },
+): Promise<DependencyRow[]> {
+  const down = o.direction === 'downstream';
+  const rows = await q.query<DependencyRow>(sql`
+    with recursive walk(source, target, depth, path) as (
+      select d.source_service_id, d.target_service_id, 1, array[${o.service}::text, ${down ? sql`d.target_service_id` : sql`d.source_service_id`}]
+      from effective_dependencies d where ${down ? sql`d.source_service_id` : sql`d.target_service_id`} = ${o.service}
+      union all
+      select d.source_service_id, d.target_service_id, w.depth + 1, w.path || ${down ? sql`d.target_service_id` : sql`d.source_service_id`}
+      from walk w join effective_dependencies d on ${down ? sql`d.source_service_id = w.target` : sql`d.target_service_id = w.source`}
+      where w.depth < ${o.depth} and not (${down ? sql`d.target_service_id` : sql`d.source_service_id`} = any(w.path))
+    )
+    select distinct on (w.source, w.target) w.source, w.target, w.depth, ${o.direction}::text as direction,
+      d.criticality, d.discovery_source, d.confidence, d.is_stale, s.service_type as target_type
+    from walk w
+    join effective_dependencies d on d.source_service_id = w.source and d.target_service_id = w.target
+    join services s on s.id = ${down ? sql`w.target` : sql`w.source`}
+    order by w.source, w.target, w.depth`);
+  return o.includeExternal ? rows : rows.filter((r) => r.target_type !== 'external');
+}

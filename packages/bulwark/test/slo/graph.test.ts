@@ -1,0 +1,148 @@
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { App } from '../../src/app.js';
+import { testApp } from '../support/app.js';
+import { DRIVERS, openTestDatabase, type TestDatabase } from '../support/db.js';
+import { expectProblem } from '../support/http.js';
+
+const batch = {
+  source: 'otel_service_graph',
+  nodes: [
+    { service_id: 'gateway', metadata: { team: 'edge', criticality: 'critical', tier: 0 } },
+    { service_id: 'checkout', metadata: { team: 'payments', criticality: 'high' } },
+    { service_id: 'payment', metadata: { team: 'payments', criticality: 'high' } },
+    { service_id: 'stripe', metadata: { service_type: 'external', published_sla: 0.9999 } },
+    { service_id: 'inventory', metadata: { team: 'catalog' } },
+  ],
+  edges: [
+    {
+      source: 'gateway',
+      target: 'checkout',
+      attributes: { criticality: 'hard', communication_mode: 'sync', protocol: 'http' },
+    },
+    { source: 'checkout', target: 'payment', attributes: { criticality: 'hard' } },
+    { source: 'payment', target: 'stripe', attributes: { criticality: 'hard', timeout_ms: 3000 } },
+    { source: 'checkout', target: 'inventory', attributes: { criticality: 'soft' } },
+    { source: 'inventory', target: 'pricing', attributes: { criticality: 'hard' } },
+    { source: 'pricing', target: 'inventory', attributes: { criticality: 'hard' } },
+  ],
+};
+
+describe.each(DRIVERS)('dependency graph on %s', (driver) => {
+  let db: TestDatabase;
+  let app: App;
+  beforeAll(async () => {
+    db = await openTestDatabase(driver);
+    app = await testApp(db);
+  });
+  afterAll(async () => {
+    await app.close();
+    await db.close();
+  });
+
+  const ingest = (payload: object) =>
+    app.server.inject({ method: 'POST', url: '/api/v1/services/dependencies', payload });
+
+  it('ingests a batch: placeholders for unknown targets, cycles detected and stored', async () => {
+    const res = await ingest(batch);
+    expect(res.statusCode, res.body).toBe(200);
+    const body = res.json();
+    expect(body).toMatchObject({
+      status: 'completed',
+      nodes_received: 5,
+      edges_received: 6,
+      placeholders_created: ['pricing'],
+    });
+    expect(body.cycles).toEqual([['inventory', 'pricing']]);
+    const alerts = await db.query<{ members: string[] }>(sql`select members from circular_dependency_alerts`);
+    expect(alerts.map((a) => a.members)).toEqual([['inventory', 'pricing']]);
+  });
+
+  it('rejects a batch with a bad edge, naming its index, and writes nothing', async () => {
+    const before = await db.query<{ n: number }>(sql`select count(*)::int as n from service_dependencies`);
+    const bad = {
+      ...batch,
+      edges: [...batch.edges.slice(0, 3), { source: 'a', target: 'b', attributes: { criticality: 'fatal' } }],
+    };
+    const body = expectProblem(await ingest(bad), 400);
+    expect(body.detail).toContain('/edges/3/attributes/criticality');
+    const dup = { source: 'manual', nodes: [], edges: [batch.edges[0], batch.edges[1], batch.edges[0]] };
+    expect(expectProblem(await ingest(dup), 400).detail).toMatch(
+      /\/edges\/2 repeats the edge gateway -> checkout of \/edges\/0/,
+    );
+    const after = await db.query<{ n: number }>(sql`select count(*)::int as n from service_dependencies`);
+    expect(after[0]?.n).toBe(before[0]?.n);
+  });
+
+  it('merges sources by priority and reports conflicts', async () => {
+    const res = await ingest({
+      source: 'manual',
+      edges: [{ source: 'checkout', target: 'inventory', attributes: { criticality: 'hard' } }],
+    });
+    expect(res.json().conflicts).toEqual([
+      {
+        source: 'checkout',
+        target: 'inventory',
+        field: 'criticality',
+        kept: { source: 'manual', value: 'hard' },
+        other: { source: 'otel_service_graph', value: 'soft' },
+      },
+    ]);
+    const effective = await db.query<{ criticality: string; discovery_source: string }>(
+      sql`select criticality, discovery_source from effective_dependencies where source_service_id = 'checkout' and target_service_id = 'inventory'`,
+    );
+    expect(effective).toEqual([{ criticality: 'hard', discovery_source: 'manual' }]);
+    // A lower-priority source does not override it.
+    const k8s = await ingest({
+      source: 'kubernetes',
+      edges: [{ source: 'checkout', target: 'inventory', attributes: { criticality: 'soft' } }],
+    });
+    expect(k8s.json().conflicts[0].kept).toEqual({ source: 'manual', value: 'hard' });
+  });
+
+  it('traverses downstream and upstream with a depth limit, cycle-safe', async () => {
+    const down = (
+      await app.server.inject({ url: '/api/v1/services/gateway/dependencies?direction=downstream&depth=2' })
+    ).json();
+    expect(down.edges.map((e: { source: string; target: string }) => `${e.source}>${e.target}`).sort()).toEqual([
+      'checkout>inventory',
+      'checkout>payment',
+      'gateway>checkout',
+    ]);
+    const deep = (
+      await app.server.inject({ url: '/api/v1/services/gateway/dependencies?direction=downstream&depth=10' })
+    ).json();
+    expect(deep.edges.map((e: { target: string }) => e.target)).toEqual(
+      expect.arrayContaining(['stripe', 'pricing', 'inventory']),
+    );
+    const noExt = (
+      await app.server.inject({
+        url: '/api/v1/services/gateway/dependencies?direction=downstream&depth=10&include_external=false',
+      })
+    ).json();
+    expect(noExt.edges.map((e: { target: string }) => e.target)).not.toContain('stripe');
+    const up = (
+      await app.server.inject({ url: '/api/v1/services/payment/dependencies?direction=upstream&depth=5' })
+    ).json();
+    expect(up.edges.map((e: { source: string }) => e.source).sort()).toEqual(['checkout', 'gateway']);
+    expectProblem(await app.server.inject({ url: '/api/v1/services/nope/dependencies' }), 404);
+    expectProblem(await app.server.inject({ url: '/api/v1/services/gateway/dependencies?depth=11' }), 400);
+  });
+
+  it('lists services with filters and a cursor', async () => {
+    const payments = (await app.server.inject({ url: '/api/v1/services?team=payments' })).json();
+    expect(payments.items.map((s: { id: string }) => s.id)).toEqual(['checkout', 'payment']);
+    const ids: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const url: string = `/api/v1/services?limit=2${cursor ? `&cursor=${cursor}` : ''}`;
+      const page = (await app.server.inject({ url })).json() as {
+        items: Array<{ id: string }>;
+        next_cursor: string | null;
+      };
+      ids.push(...page.items.map((s) => s.id));
+      cursor = page.next_cursor;
+    } while (cursor);
+    expect(ids).toEqual(['checkout', 'gateway', 'inventory', 'payment', 'pricing', 'stripe']);
+  });
+});
