@@ -1,0 +1,101 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isBulwarkError } from '../../src/errors.js';
+import { PrometheusSource } from '../../src/telemetry/prometheus.js';
+import { prometheusAvailable, type RunningPrometheus, startBackfilledPrometheus } from '../support/prometheus.js';
+
+// Two days of per-minute counters for two services, with a 50%-error outage hour in "checkout".
+const HOUR = 3600;
+const end = Math.floor(Date.now() / 1000 / HOUR) * HOUR - 3 * HOUR;
+const start = end - 48 * HOUR;
+const outageHour = start + 30 * HOUR;
+const RPM = 120;
+
+function errorsPerMinute(service: string, t: number): number {
+  if (service === 'checkout' && t >= outageHour && t < outageHour + HOUR) return RPM / 2;
+  return service === 'checkout' ? 1 : 0;
+}
+
+function openMetrics(): string {
+  const lines = ['# TYPE http_requests counter'];
+  for (const service of ['checkout', 'search']) {
+    for (const code of ['200', '500']) {
+      let value = 0;
+      for (let t = start; t <= end; t += 60) {
+        lines.push(`http_requests_total{service="${service}",code="${code}"} ${value} ${t}`);
+        const errors = errorsPerMinute(service, t);
+        value += code === '500' ? errors : RPM - errors;
+      }
+    }
+  }
+  return `${lines.join('\n')}\n# EOF\n`;
+}
+
+describe.runIf(prometheusAvailable())('Prometheus adapter against a real Prometheus', () => {
+  let prom: RunningPrometheus;
+  beforeAll(async () => {
+    prom = await startBackfilledPrometheus(openMetrics());
+  }, 90_000);
+  afterAll(async () => {
+    await prom?.stop();
+  });
+
+  it('reads hourly availability that matches the generated ground truth, outage included', async () => {
+    const source = new PrometheusSource({ baseUrl: prom.url, retries: 0 });
+    const points = await source.availabilitySeries(
+      'checkout',
+      { start: new Date((start + HOUR) * 1000), end: new Date(end * 1000) },
+      HOUR,
+    );
+    expect(points.length).toBeGreaterThanOrEqual(40);
+    for (const p of points) {
+      const hourStart = p.start.getTime() / 1000;
+      let total = 0;
+      let errors = 0;
+      for (let t = hourStart; t < hourStart + HOUR; t += 60) {
+        total += RPM;
+        errors += errorsPerMinute('checkout', t);
+      }
+      expect(p.good / p.total, `hour ${new Date(hourStart * 1000).toISOString()}`).toBeCloseTo(1 - errors / total, 3);
+      expect(p.total / total).toBeGreaterThan(0.95);
+      expect(p.total / total).toBeLessThan(1.05);
+    }
+    const worst = points.reduce((a, b) => (a.good / a.total < b.good / b.total ? a : b));
+    expect(worst.start.getTime() / 1000).toBe(outageHour);
+    expect(worst.good / worst.total).toBeCloseTo(0.5, 2);
+  });
+
+  it('refuses injection and personal data before any query is sent', async () => {
+    const source = new PrometheusSource({ baseUrl: prom.url, retries: 0 });
+    const range = { start: new Date(start * 1000), end: new Date(end * 1000) };
+    await expect(source.availabilitySeries('x"} or vector(1) #', range, HOUR)).rejects.toSatisfy(
+      (e: unknown) => isBulwarkError(e) && e.code === 'validation_failed',
+    );
+    await expect(source.availabilitySeries('jane@example.com', range, HOUR)).rejects.toThrow(/SEC-008/);
+  });
+
+  it('when Prometheus stops: fails fast with dependency_unavailable and the breaker opens', async () => {
+    let requests = 0;
+    const counting: typeof fetch = (input, init) => {
+      requests++;
+      return fetch(input, init);
+    };
+    const source = new PrometheusSource({
+      baseUrl: prom.url,
+      retries: 0,
+      breakerThreshold: 2,
+      timeoutMs: 2000,
+      fetch: counting,
+    });
+    await source.ping();
+    await prom.stop();
+    for (let i = 0; i < 2; i++) {
+      await expect(source.ping()).rejects.toSatisfy(
+        (e: unknown) => isBulwarkError(e) && e.code === 'dependency_unavailable',
+      );
+    }
+    expect(source.breaker.state).toBe('open');
+    const before = requests;
+    await expect(source.ping()).rejects.toThrow(/circuit open/);
+    expect(requests).toBe(before); // rejected without a network call while open
+  });
+});
