@@ -1,4 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
+import { generateTopology } from './demo/topology.js';
+import { ingestGraph } from './slo/graph/store.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
 import { migrate, openDatabase } from './db/index.js';
 import { registerApiKeyCommands } from './auth/cli.js';
@@ -49,6 +51,49 @@ export function buildProgram(): Command {
         BULWARK_EMBEDDED_WORKERS: opts.workers,
       });
       await startServer(config);
+    });
+
+  program
+    .command('demo')
+    .description('start the server on a throwaway embedded database with a generated service estate loaded')
+    .option('-p, --port <port>', 'port to listen on', parsePort, 8000)
+    .option(
+      '--services <n>',
+      'services in the generated estate (50-5000)',
+      (v: string) => {
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < 50 || n > 5000)
+          throw new InvalidArgumentError('must be an integer between 50 and 5000');
+        return n;
+      },
+      500,
+    )
+    .option('--seed <n>', 'random seed of the estate', (v: string) => Number(v), 42)
+    .action(async (opts: { port: number; services: number; seed: number }) => {
+      const config = configFromEnv({
+        PORT: String(opts.port),
+        BULWARK_DATA_DIR: process.env.BULWARK_DATA_DIR ?? ':memory:',
+        BULWARK_AUTH: process.env.BULWARK_AUTH ?? 'disabled',
+        BULWARK_EMBEDDED_WORKERS: process.env.BULWARK_EMBEDDED_WORKERS ?? '1',
+        DATABASE_URL: process.env.DATABASE_URL ?? '',
+      });
+      const server = await startServer(config);
+      const estate = generateTopology({ services: opts.services, seed: opts.seed });
+      const result = await ingestGraph(server.app.db, estate);
+      process.stdout.write(
+        [
+          '',
+          `Bulwark demo: ${estate.nodes.length} services, ${estate.edges.length} dependencies, ${result.cycles.length} dependency cycle(s) loaded`,
+          `  API docs      ${server.url}/docs`,
+          `  services      curl -s '${server.url}/api/v1/services?limit=5'`,
+          `  dependencies  curl -s '${server.url}/api/v1/services/${estate.nodes[0]?.service_id}/dependencies?direction=downstream&depth=2'`,
+          `  a task        curl -s -XPOST ${server.url}/api/v1/tasks -H 'content-type: application/json' -d '{"kind":"noop"}'`,
+          config.auth.enabled
+            ? ''
+            : '  (authentication is off: loopback only; set BULWARK_AUTH=enabled and create keys with `bulwark apikey create`)',
+          '',
+        ].join('\n'),
+      );
     });
 
   program

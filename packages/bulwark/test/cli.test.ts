@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { VERSION } from '../src/version.js';
-import { spawnBulwark, waitForExit } from './support/spawn.js';
+import { spawnBulwark, waitForExit, waitForOutput } from './support/spawn.js';
 
 const baseEnv = { DATABASE_URL: '', LOG_LEVEL: 'silent' };
 
@@ -53,4 +53,21 @@ describe('bulwark CLI', () => {
       expect(h.stdout).toContain(`Usage: bulwark ${c}`);
     }
   }, 120_000);
+
+  it('demo serves a generated estate on a throwaway embedded database', async () => {
+    const child = spawnBulwark(['demo', '--port', '0', '--services', '60'], {
+      env: { ...baseEnv, BULWARK_DATA_DIR: undefined },
+    });
+    const exited = waitForExit(child);
+    const line = await waitForOutput(child, /API docs +(http:\/\/\S+)\/docs/, 60_000);
+    const base = (/(http:\/\/\S+)\/docs/.exec(line) as RegExpExecArray)[1] as string;
+    const page = (await (await fetch(`${base}/api/v1/services?limit=5`)).json()) as {
+      items: unknown[];
+      next_cursor: string | null;
+    };
+    expect(page.items).toHaveLength(5);
+    expect(page.next_cursor).not.toBeNull();
+    child.kill('SIGTERM');
+    expect((await exited).code).toBe(0);
+  }, 90_000);
 });
