@@ -121,6 +121,7 @@ export async function ingestGraph(db: Database, req: IngestRequest): Promise<Ing
           timeout_ms = excluded.timeout_ms, retry_config = excluded.retry_config, redundancy_group = excluded.redundancy_group,
           last_observed_at = excluded.last_observed_at`);
     }
+    if (req.edges.length > 0) await refreshEffective(tx, req.edges);
     const others = req.edges.length
       ? await tx.query<{
           source_service_id: string;
@@ -160,6 +161,26 @@ export async function ingestGraph(db: Database, req: IngestRequest): Promise<Ing
       cycles,
     };
   });
+}
+
+/** Recompute the effective row of each (source, target) pair the batch touched. */
+async function refreshEffective(q: Queryable, edges: IngestEdge[]): Promise<void> {
+  const pairs = JSON.stringify(edges.map((e) => ({ s: e.source, t: e.target })));
+  await q.query(sql`
+    insert into effective_dependencies (source_service_id, target_service_id, discovery_source, communication_mode, criticality,
+                                        protocol, timeout_ms, retry_config, redundancy_group, confidence, last_observed_at)
+    select distinct on (d.source_service_id, d.target_service_id)
+      d.source_service_id, d.target_service_id, d.discovery_source, d.communication_mode, d.criticality, d.protocol, d.timeout_ms,
+      d.retry_config, d.redundancy_group, d.confidence, d.last_observed_at
+    from service_dependencies d
+    join jsonb_array_elements(${pairs}::jsonb) as p on d.source_service_id = p->>'s' and d.target_service_id = p->>'t'
+    order by d.source_service_id, d.target_service_id,
+      case d.discovery_source when 'manual' then 0 when 'service_mesh' then 1 when 'otel_service_graph' then 2 else 3 end
+    on conflict (source_service_id, target_service_id) do update set
+      discovery_source = excluded.discovery_source, communication_mode = excluded.communication_mode,
+      criticality = excluded.criticality, protocol = excluded.protocol, timeout_ms = excluded.timeout_ms,
+      retry_config = excluded.retry_config, redundancy_group = excluded.redundancy_group,
+      confidence = excluded.confidence, last_observed_at = excluded.last_observed_at`);
 }
 
 /** Tarjan over the effective graph; every cycle is recorded (or refreshed) as an alert. */
@@ -237,7 +258,8 @@ export async function traverse(
       where w.depth < ${o.depth} and not (${down ? sql`d.target_service_id` : sql`d.source_service_id`} = any(w.path))
     )
     select distinct on (w.source, w.target) w.source, w.target, w.depth, ${o.direction}::text as direction,
-      d.criticality, d.discovery_source, d.confidence, d.is_stale, s.service_type as target_type
+      d.criticality, d.discovery_source, d.confidence, d.last_observed_at < now() - interval '7 days' as is_stale,
+      s.service_type as target_type
     from walk w
     join effective_dependencies d on d.source_service_id = w.source and d.target_service_id = w.target
     join services s on s.id = ${down ? sql`w.target` : sql`w.source`}
