@@ -80,3 +80,10 @@ create table slo_recommendations (
   status text not null default 'active' check (status in ('active', 'superseded', 'expired'))
 );
 create index slo_recommendations_service on slo_recommendations (service_id, sli_type, generated_at desc);
+
+-- Bumped by every ingestion, so in-memory graph indexes (one per server) know when to reload.
+create table graph_state (
+  id integer primary key default 1 check (id = 1),
+  version bigint not null default 0
+);
+insert into graph_state (id, version) values (1, 0);

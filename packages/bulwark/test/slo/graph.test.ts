@@ -1,6 +1,8 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
+import { generateTopology } from '../../src/demo/topology.js';
+import { createGraphIndexCache, ingestGraph, traverse } from '../../src/slo/graph/store.js';
 import { testApp } from '../support/app.js';
 import { DRIVERS, openTestDatabase, type TestDatabase } from '../support/db.js';
 import { expectProblem } from '../support/http.js';
@@ -144,5 +146,39 @@ describe.each(DRIVERS)('dependency graph on %s', (driver) => {
       cursor = page.next_cursor;
     } while (cursor);
     expect(ids).toEqual(['checkout', 'gateway', 'inventory', 'payment', 'pricing', 'stripe']);
+  });
+
+  it('the in-memory index agrees with the recursive CTE and reloads when the graph changes', async () => {
+    const estate = generateTopology({ services: 300, seed: 11 });
+    await ingestGraph(db, estate);
+    const cache = createGraphIndexCache(db);
+    const index = await cache.get();
+    for (const node of estate.nodes.slice(0, 40)) {
+      for (const direction of ['downstream', 'upstream'] as const) {
+        const viaSql = await traverse(db, { service: node.service_id, direction, depth: 3, includeExternal: true });
+        const viaIndex = index.traverse(node.service_id, direction, 3);
+        const key = (e: { source: string; target: string; depth: number }) => `${e.source}>${e.target}@${e.depth}`;
+        const indexKeys = new Set(viaIndex.map(key));
+        // Same edges at the same depth; the index also keeps edges that close a cycle back onto the path.
+        for (const e of viaSql) expect(indexKeys.has(key(e)), `${node.service_id} ${direction} ${key(e)}`).toBe(true);
+        const sqlKeys = new Set(viaSql.map(key));
+        for (const e of viaIndex.filter((x) => !sqlKeys.has(key(x)))) {
+          const far = direction === 'downstream' ? e.target : e.source;
+          expect(
+            viaIndex.some((x) => (direction === 'downstream' ? x.source : x.target) === far && x.depth < e.depth) ||
+              far === node.service_id,
+          ).toBe(true);
+        }
+      }
+    }
+    expect(await cache.get()).toBe(index); // unchanged graph: same index
+    await ingestGraph(db, {
+      source: 'manual',
+      nodes: [],
+      edges: [{ source: 'gateway', target: 'search', attributes: { criticality: 'hard' } }],
+    });
+    const reloaded = await cache.get();
+    expect(reloaded).not.toBe(index);
+    expect(reloaded.traverse('gateway', 'downstream', 1).map((e) => e.target)).toContain('search');
   });
 });

@@ -4,7 +4,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Database } from '../../db/types.js';
 import { BulwarkError, notFound } from '../../errors.js';
-import { DISCOVERY_SOURCES, ingestGraph, listServices, traverse } from './store.js';
+import { createGraphIndexCache, DISCOVERY_SOURCES, ingestGraph, listServices } from './store.js';
 
 const serviceId = z
   .string()
@@ -60,6 +60,7 @@ const ingestBody = z
   .strict();
 
 export function graphRoutes(db: Database): FastifyPluginAsync {
+  const graph = createGraphIndexCache(db);
   return async (app) => {
     const r = app.withTypeProvider<ZodTypeProvider>();
     r.post(
@@ -136,14 +137,14 @@ export function graphRoutes(db: Database): FastifyPluginAsync {
       async (request) => {
         const { id } = request.params;
         const { direction, depth, include_external } = request.query;
-        const exists = await db.query<{ id: string }>(sql`select id from services where id = ${id}`);
-        if (exists.length === 0) throw notFound('service', id);
+        const index = await graph.get();
+        const known =
+          index.has(id) || (await db.query<{ id: string }>(sql`select id from services where id = ${id}`)).length > 0;
+        if (!known) throw notFound('service', id);
         const dirs = direction === 'both' ? (['downstream', 'upstream'] as const) : ([direction] as const);
-        const edges = [];
-        for (const d of dirs)
-          edges.push(
-            ...(await traverse(db, { service: id, direction: d, depth, includeExternal: include_external === 'true' })),
-          );
+        const edges = dirs
+          .flatMap((d) => index.traverse(id, d, depth))
+          .filter((e) => include_external === 'true' || e.target_type !== 'external');
         return { service_id: id, direction, depth, edges };
       },
     );

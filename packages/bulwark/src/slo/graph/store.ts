@@ -1,6 +1,7 @@
 import { type SQL, sql } from 'drizzle-orm';
 import type { Database, Queryable } from '../../db/types.js';
 import { BulwarkError } from '../../errors.js';
+import { AdjacencyIndex, type IndexedEdge } from './adjacency.js';
 import { cycles as cyclesOf, stronglyConnectedComponents } from './scc.js';
 
 export const DISCOVERY_SOURCES = ['manual', 'service_mesh', 'otel_service_graph', 'kubernetes'] as const;
@@ -150,6 +151,7 @@ export async function ingestGraph(db: Database, req: IngestRequest): Promise<Ing
       });
     }
     const cycles = await detectCycles(tx);
+    await tx.query(sql`update graph_state set version = version + 1 where id = 1`);
     const id = await tx.query<{ id: string }>(sql`select gen_random_uuid()::text as id`);
     return {
       ingestion_id: (id[0] as { id: string }).id,
@@ -265,4 +267,36 @@ export async function traverse(
     join services s on s.id = ${down ? sql`w.target` : sql`w.source`}
     order by w.source, w.target, w.depth`);
   return o.includeExternal ? rows : rows.filter((r) => r.target_type !== 'external');
+}
+
+/**
+ * One in-memory adjacency index per server, rebuilt when the graph version in the database
+ * changes (any instance's ingestion bumps it), so every instance answers from the same graph.
+ */
+export function createGraphIndexCache(db: Database) {
+  let cached: { version: string; index: AdjacencyIndex } | undefined;
+  let loading: Promise<{ version: string; index: AdjacencyIndex }> | undefined;
+  const load = async (version: string) => {
+    const [edges, services] = await Promise.all([
+      db.query<IndexedEdge & { source_service_id: string; target_service_id: string }>(sql`
+        select source_service_id as source, target_service_id as target, criticality, discovery_source, confidence, last_observed_at
+        from effective_dependencies`),
+      db.query<{ id: string; service_type: string }>(sql`select id, service_type from services`),
+    ]);
+    return { version, index: new AdjacencyIndex(edges, new Map(services.map((r) => [r.id, r.service_type]))) };
+  };
+  return {
+    async get(): Promise<AdjacencyIndex> {
+      const rows = await db.query<{ version: string }>(
+        sql`select version::text as version from graph_state where id = 1`,
+      );
+      const version = rows[0]?.version ?? '0';
+      if (cached?.version === version) return cached.index;
+      loading ??= load(version).finally(() => {
+        loading = undefined;
+      });
+      cached = await loading;
+      return cached.index;
+    },
+  };
 }
