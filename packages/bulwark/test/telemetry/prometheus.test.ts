@@ -99,3 +99,48 @@ describe.runIf(prometheusAvailable())('Prometheus adapter against a real Prometh
     expect(requests).toBe(before); // rejected without a network call while open
   });
 });
+
+describe.runIf(prometheusAvailable())('synthetic telemetry round trip through a real Prometheus', () => {
+  it('what the synthetic source says is what Prometheus answers after a backfill', async () => {
+    const { SyntheticSource, toOpenMetrics } = await import('../../src/telemetry/synthetic.js');
+    const endS = Math.floor(Date.now() / 1000 / HOUR) * HOUR - 3 * HOUR;
+    const span = { start: endS - 2 * 86_400, end: endS };
+    const source = new SyntheticSource({
+      seed: 9,
+      span,
+      profiles: new Map([
+        [
+          'orders',
+          {
+            requestsPerSecond: 20,
+            errorRate: 0.002,
+            latencyP50Ms: 30,
+            incidents: [{ start: span.start + 20 * HOUR, durationSeconds: HOUR, errorRate: 0.3, latencyFactor: 2 }],
+          },
+        ],
+      ]),
+    });
+    const range = { start: new Date(span.start * 1000), end: new Date(span.end * 1000) };
+    const running = await startBackfilledPrometheus(toOpenMetrics(source, ['orders'], range, 60));
+    try {
+      const prom = new PrometheusSource({ baseUrl: running.url, retries: 0 });
+      const hourly = { start: new Date((span.start + HOUR) * 1000), end: range.end };
+      const fromProm = await prom.availabilitySeries('orders', hourly, HOUR);
+      expect(fromProm.length).toBeGreaterThanOrEqual(40);
+      for (const p of fromProm) {
+        const t = p.start.getTime() / 1000;
+        let good = 0;
+        let total = 0;
+        for (let m = t; m < t + HOUR; m += 60) {
+          const w = source.window('orders', m, 60);
+          good += w.good;
+          total += w.total;
+        }
+        expect(p.good / p.total, new Date(t * 1000).toISOString()).toBeCloseTo(good / total, 2);
+        expect(Math.abs(p.total - total) / total).toBeLessThan(0.05);
+      }
+    } finally {
+      await running.stop();
+    }
+  }, 90_000);
+});

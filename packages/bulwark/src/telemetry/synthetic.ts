@@ -1,0 +1,171 @@
+import { seededRandom } from '@bulwark/resilience';
+import type { AvailabilityPoint, DiscoveredEdge, LatencyPoint, TelemetrySource, TimeRange } from './types.js';
+
+/**
+ * Deterministic telemetry for generated estates (demo, tests, benchmarks): per-service request
+ * rate with a diurnal cycle, a base error rate, incidents (error bursts and latency regressions),
+ * low-traffic services, and a latency distribution. The same seed always gives the same numbers,
+ * and `toOpenMetrics` writes them so a real Prometheus can be backfilled and queried.
+ */
+export interface Incident {
+  /** Unix seconds. */
+  start: number;
+  durationSeconds: number;
+  errorRate: number;
+  latencyFactor: number;
+}
+
+export interface ServiceProfile {
+  requestsPerSecond: number;
+  errorRate: number;
+  latencyP50Ms: number;
+  incidents: Incident[];
+}
+
+export interface SyntheticOptions {
+  seed?: number;
+  /** Incidents are placed in [start, end) (unix seconds); default: the last 90 days before now. */
+  span?: { start: number; end: number };
+  profiles?: Map<string, ServiceProfile>;
+  edges?: DiscoveredEdge[];
+}
+
+function hash(text: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619);
+  return h >>> 0;
+}
+
+/** Diurnal load: 1 at the daily peak (15:00 UTC), 0.35 at the trough. */
+export function diurnal(unixSeconds: number): number {
+  const hour = (unixSeconds / 3600) % 24;
+  return 0.675 + 0.325 * Math.cos(((hour - 15) / 24) * 2 * Math.PI);
+}
+
+export class SyntheticSource implements TelemetrySource {
+  readonly kind = 'synthetic' as const;
+  private readonly seed: number;
+  private readonly profiles: Map<string, ServiceProfile>;
+  private readonly span: { start: number; end: number };
+
+  constructor(private readonly o: SyntheticOptions = {}) {
+    this.seed = o.seed ?? 42;
+    this.profiles = new Map(o.profiles ?? []);
+    const now = Math.floor(Date.now() / 86_400_000) * 86_400;
+    this.span = o.span ?? { start: now - 90 * 86_400, end: now };
+  }
+
+  /** The profile of a service (generated from its name and the seed unless given). */
+  profile(service: string): ServiceProfile {
+    let p = this.profiles.get(service);
+    if (p) return p;
+    const rand = seededRandom(hash(service) ^ this.seed);
+    const lowTraffic = rand() < 0.1;
+    const incidents: Incident[] = [];
+    const days = (this.span.end - this.span.start) / 86_400;
+    const count = Math.floor(rand() * Math.max(1, days / 15));
+    for (let i = 0; i < count; i++) {
+      incidents.push({
+        start: this.span.start + Math.floor(rand() * (this.span.end - this.span.start - 3600)),
+        durationSeconds: 600 + Math.floor(rand() * 5400),
+        errorRate: 0.05 + rand() * 0.5,
+        latencyFactor: 1 + rand() * 4,
+      });
+    }
+    p = {
+      requestsPerSecond: lowTraffic ? 0.02 + rand() * 0.2 : 5 + rand() * 200,
+      errorRate: 10 ** -(2.5 + rand() * 2), // 0.3% … 0.001%
+      latencyP50Ms: 5 + rand() * 120,
+      incidents,
+    };
+    this.profiles.set(service, p);
+    return p;
+  }
+
+  /** Requests and failures in [t, t + step), deterministic per (service, window). */
+  window(service: string, t: number, step: number): { total: number; good: number; latencyFactor: number } {
+    const p = this.profile(service);
+    const noise = seededRandom(hash(`${service}@${t}/${step}`) ^ this.seed);
+    const expected = p.requestsPerSecond * step * diurnal(t + step / 2);
+    const total = Math.max(0, Math.round(expected * (0.9 + 0.2 * noise())));
+    let errorRate = p.errorRate;
+    let latencyFactor = 1;
+    for (const inc of p.incidents) {
+      const overlap = Math.max(0, Math.min(t + step, inc.start + inc.durationSeconds) - Math.max(t, inc.start));
+      if (overlap > 0) {
+        const share = overlap / step;
+        errorRate = errorRate * (1 - share) + inc.errorRate * share;
+        latencyFactor = Math.max(latencyFactor, 1 + (inc.latencyFactor - 1) * share);
+      }
+    }
+    const failed = Math.min(total, Math.round(total * errorRate + (noise() < (total * errorRate) % 1 ? 1 : 0)));
+    return { total, good: total - failed, latencyFactor };
+  }
+
+  async availabilitySeries(service: string, range: TimeRange, stepSeconds: number): Promise<AvailabilityPoint[]> {
+    const out: AvailabilityPoint[] = [];
+    for (
+      let t = Math.floor(range.start.getTime() / 1000);
+      t + stepSeconds <= range.end.getTime() / 1000;
+      t += stepSeconds
+    ) {
+      const w = this.window(service, t, stepSeconds);
+      if (w.total > 0) out.push({ start: new Date(t * 1000), good: w.good, total: w.total });
+    }
+    return out;
+  }
+
+  async latencySeries(service: string, range: TimeRange, stepSeconds: number): Promise<LatencyPoint[]> {
+    const p = this.profile(service);
+    const out: LatencyPoint[] = [];
+    for (
+      let t = Math.floor(range.start.getTime() / 1000);
+      t + stepSeconds <= range.end.getTime() / 1000;
+      t += stepSeconds
+    ) {
+      const w = this.window(service, t, stepSeconds);
+      if (w.total === 0) continue;
+      const load = 1 + 0.3 * diurnal(t);
+      const p50 = p.latencyP50Ms * load * w.latencyFactor;
+      out.push({ start: new Date(t * 1000), count: w.total, p50, p95: p50 * 2.2, p99: p50 * 4.5, p999: p50 * 9 });
+    }
+    return out;
+  }
+
+  async discoverEdges(): Promise<DiscoveredEdge[]> {
+    return [...(this.o.edges ?? [])];
+  }
+
+  async ping(): Promise<void> {}
+}
+
+/**
+ * The source's request counters as OpenMetrics text (`http_requests_total{service,code}` with
+ * code 200 and 500, cumulative, one sample per step), ending with `# EOF`, for
+ * `promtool tsdb create-blocks-from openmetrics`.
+ */
+export function toOpenMetrics(
+  source: SyntheticSource,
+  services: string[],
+  range: TimeRange,
+  stepSeconds: number,
+): string {
+  const lines = ['# TYPE http_requests counter'];
+  const start = Math.floor(range.start.getTime() / 1000);
+  const end = Math.floor(range.end.getTime() / 1000);
+  for (const service of services) {
+    const ok: string[] = [];
+    const failed: string[] = [];
+    let good = 0;
+    let bad = 0;
+    for (let t = start; t <= end; t += stepSeconds) {
+      ok.push(`http_requests_total{service="${service}",code="200"} ${good} ${t}`);
+      failed.push(`http_requests_total{service="${service}",code="500"} ${bad} ${t}`);
+      const w = source.window(service, t, stepSeconds);
+      good += w.good;
+      bad += w.total - w.good;
+    }
+    lines.push(...ok, ...failed);
+  }
+  return `${lines.join('\n')}\n# EOF\n`;
+}
