@@ -1,4 +1,4 @@
-import { abortReason } from './clock.js';
+import { abortReason, isNeverSignal } from './clock.js';
 import { BulkheadRejectedError } from './errors.js';
 import { EventEmitter } from './events.js';
 import { type Operation, type Policy, rootContext } from './policy.js';
@@ -58,7 +58,7 @@ export class BulkheadPolicy implements Policy {
           if (i >= 0) this.queue.splice(i, 1);
           reject(abortReason(signal as AbortSignal));
         };
-        signal?.addEventListener('abort', onAbort, { once: true });
+        if (!isNeverSignal(signal)) signal?.addEventListener('abort', onAbort, { once: true });
         this.queue.push(waiter);
       });
     } else {

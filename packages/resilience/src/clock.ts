@@ -40,7 +40,7 @@ export function sleep(ms: number, clock: Clock = systemClock, signal?: AbortSign
       signal?.removeEventListener('abort', onAbort);
       resolve();
     }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
+    if (!isNeverSignal(signal)) signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
 
@@ -65,7 +65,7 @@ export function linkSignals(...signals: Array<AbortSignal | undefined>): {
   const controller = new AbortController();
   const cleanups: Array<() => void> = [];
   for (const s of signals) {
-    if (!s) continue;
+    if (!s || isNeverSignal(s)) continue;
     if (s.aborted) {
       controller.abort(s.reason);
       break;
@@ -99,4 +99,12 @@ export function seededRandom(seed: number): RandomSource {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/** The placeholder signal of calls made without one. It never aborts, so nobody needs to listen to it. */
+export const NEVER_SIGNAL: AbortSignal = new AbortController().signal;
+
+/** True for `NEVER_SIGNAL`: policies skip their abort listeners for it. */
+export function isNeverSignal(signal: AbortSignal | undefined): boolean {
+  return signal === NEVER_SIGNAL;
 }

@@ -1,3 +1,4 @@
+import { NEVER_SIGNAL } from './clock.js';
 /** What an operation receives from the policies wrapping it. */
 export interface ExecutionContext {
   /** Aborts when the caller aborts, a timeout fires or a hedge/fallback race is lost. */
@@ -18,7 +19,7 @@ export interface Policy {
   execute<T>(operation: Operation<T>, signal?: AbortSignal): Promise<T>;
 }
 
-const NEVER = new AbortController().signal;
+const NEVER = NEVER_SIGNAL;
 
 /** A context for the outermost call. */
 export function rootContext(signal: AbortSignal | undefined, attempt = 1): ExecutionContext {

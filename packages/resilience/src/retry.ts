@@ -1,5 +1,5 @@
 import { type Backoff, fullJitterBackoff } from './backoff/index.js';
-import { abortReason, type Clock, linkSignals, type RandomSource, sleep, systemClock } from './clock.js';
+import { abortReason, type Clock, linkSignals, NEVER_SIGNAL, type RandomSource, sleep, systemClock } from './clock.js';
 import { classifyFailure, type FailureClass, retryAfterMs } from './classify.js';
 import { TaskTimeoutError } from './errors.js';
 import { EventEmitter } from './events.js';
@@ -208,7 +208,7 @@ export class RetryPolicy implements Policy {
   }
 }
 
-const NEVER = new AbortController().signal;
+const NEVER = NEVER_SIGNAL;
 
 /**
  * Shorthand for `new RetryPolicy(options)`.

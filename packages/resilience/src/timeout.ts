@@ -1,4 +1,4 @@
-import { abortReason, type Clock, systemClock } from './clock.js';
+import { abortReason, type Clock, isNeverSignal, systemClock } from './clock.js';
 import { TaskTimeoutError } from './errors.js';
 import { EventEmitter } from './events.js';
 import type { Operation, Policy } from './policy.js';
@@ -22,7 +22,9 @@ export class TimeoutPolicy implements Policy {
     if (!(timeoutMs > 0)) throw new RangeError('timeoutMs must be > 0');
   }
 
-  execute<T>(operation: Operation<T>, signal?: AbortSignal): Promise<T> {
+  execute<T>(operation: Operation<T>, parentSignal?: AbortSignal): Promise<T> {
+    // A signal that can never abort needs no listeners (and many concurrent calls would pile them up).
+    const signal = isNeverSignal(parentSignal) ? undefined : parentSignal;
     if (signal?.aborted) return Promise.reject(abortReason(signal));
     // The operation's signal is created only if the operation reads it: most calls finish in time
     // and an AbortController plus its listeners would be most of this policy's cost.
