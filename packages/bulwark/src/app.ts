@@ -7,6 +7,13 @@ import type { DomainContext } from './domain-context.js';
 import type { ReadinessCheck } from './http/health.js';
 import { createMetricsRegistry } from './http/metrics.js';
 import { graphRoutes } from './slo/graph/routes.js';
+import { createGraphIndexCache } from './slo/graph/store.js';
+import { impactRoutes } from './slo/impact/routes.js';
+import { createImpactService } from './slo/impact/service.js';
+import { recommendationRoutes } from './slo/recommend/routes.js';
+import { createRecommendationService } from './slo/recommend/service.js';
+import { createTelemetrySource } from './telemetry/index.js';
+import type { TelemetrySource } from './telemetry/types.js';
 import { sloLifecycleRoutes } from './slo/lifecycle/routes.js';
 import { createSloLifecycle } from './slo/lifecycle/service.js';
 import { prometheusReadiness, redisReadiness } from './http/readiness-checks.js';
@@ -36,6 +43,8 @@ export interface CreateAppOptions {
   embeddedWorkers?: number;
   /** Task handlers (default: the built-in `process` and `http`). */
   taskRegistry?: HandlerRegistry;
+  /** Telemetry source (overrides config; tests pass a Prometheus source with fast failure). */
+  telemetry?: TelemetrySource;
 }
 
 export async function createApp(config: Config, options: CreateAppOptions = {}): Promise<App> {
@@ -83,7 +92,11 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
     ...(options.taskRegistry ? { registry: options.taskRegistry } : {}),
   });
   routes.push(tasks.routes);
-  routes.push(graphRoutes(db));
+  const graph = createGraphIndexCache(db);
+  routes.push(graphRoutes(db, graph));
+  const telemetry = options.telemetry ?? createTelemetrySource(config);
+  routes.push(recommendationRoutes(createRecommendationService({ db, graph, telemetry })));
+  routes.push(impactRoutes(createImpactService({ db, graph })));
   routes.push(sloLifecycleRoutes(createSloLifecycle({ db })));
 
   // --- end of domain wiring ---

@@ -76,6 +76,7 @@ export function buildProgram(): Command {
         BULWARK_AUTH: process.env.BULWARK_AUTH ?? 'disabled',
         BULWARK_EMBEDDED_WORKERS: process.env.BULWARK_EMBEDDED_WORKERS ?? '1',
         DATABASE_URL: process.env.DATABASE_URL ?? '',
+        BULWARK_TELEMETRY: process.env.BULWARK_TELEMETRY ?? (process.env.PROMETHEUS_URL ? 'prometheus' : 'synthetic'),
       });
       const server = await startServer(config);
       const estate = generateTopology({ services: opts.services, seed: opts.seed });
@@ -87,6 +88,8 @@ export function buildProgram(): Command {
           `  API docs      ${server.url}/docs`,
           `  services      curl -s '${server.url}/api/v1/services?limit=5'`,
           `  dependencies  curl -s '${server.url}/api/v1/services/${estate.nodes[0]?.service_id}/dependencies?direction=downstream&depth=2'`,
+          `  SLOs          curl -s '${server.url}/api/v1/services/${estate.nodes[0]?.service_id}/slo-recommendations'`,
+          `  impact        curl -s -XPOST ${server.url}/api/v1/slos/impact-analysis -H 'content-type: application/json' -d '{"service_id":"${estate.nodes.find((n) => n.service_id.includes('db'))?.service_id ?? estate.nodes[1]?.service_id}","proposed_change":{"sli_type":"availability","current_target":99.95,"proposed_target":99.5}}'`,
           `  a task        curl -s -XPOST ${server.url}/api/v1/tasks -H 'content-type: application/json' -d '{"kind":"noop"}'`,
           config.auth.enabled
             ? ''

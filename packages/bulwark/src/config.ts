@@ -46,6 +46,7 @@ const envSchema = z.object({
     .default('public'),
   REDIS_URL: optionalUrl(['redis:', 'rediss:']),
   PROMETHEUS_URL: optionalUrl(['http:', 'https:']),
+  BULWARK_TELEMETRY: z.enum(['prometheus', 'synthetic', 'none']).optional(),
   LOG_LEVEL: z.enum(logLevels).default('info'),
   BULWARK_AUTH: z.enum(['enabled', 'disabled']).default('enabled'),
   BULWARK_OIDC_JWKS_URL: optionalUrl(['http:', 'https:']),
@@ -109,6 +110,11 @@ export interface Config {
   database: { url: string | undefined; dataDir: string; schema: string };
   redisUrl: string | undefined;
   prometheusUrl: string | undefined;
+  /**
+   * Where SLI history comes from: Prometheus (PROMETHEUS_URL), deterministic synthetic telemetry
+   * (the demo), or none (recommendations answer 503). Default: prometheus when PROMETHEUS_URL is set.
+   */
+  telemetry: 'prometheus' | 'synthetic' | 'none';
   logLevel: (typeof logLevels)[number];
   auth: {
     enabled: boolean;
@@ -157,6 +163,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     database: { url: e.DATABASE_URL, dataDir: e.BULWARK_DATA_DIR, schema: e.BULWARK_DB_SCHEMA },
     redisUrl: e.REDIS_URL,
     prometheusUrl: e.PROMETHEUS_URL,
+    telemetry: e.BULWARK_TELEMETRY ?? (e.PROMETHEUS_URL ? 'prometheus' : 'none'),
     logLevel: e.LOG_LEVEL,
     auth: {
       enabled: e.BULWARK_AUTH === 'enabled',
@@ -185,6 +192,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(
       `invalid configuration: BULWARK_AUTH=disabled is only allowed when HOST is a loopback address (got HOST=${JSON.stringify(config.host)})`,
     );
+  }
+  if (config.telemetry === 'prometheus' && !config.prometheusUrl) {
+    throw new ConfigError('invalid configuration: BULWARK_TELEMETRY=prometheus needs PROMETHEUS_URL');
   }
   if (config.auth.jwksUrl && (!config.auth.issuer || !config.auth.audience)) {
     throw new ConfigError(

@@ -139,33 +139,79 @@ export class SyntheticSource implements TelemetrySource {
   async ping(): Promise<void> {}
 }
 
+/** Histogram bucket bounds (seconds) of the synthetic `http_request_duration_seconds`. */
+export const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/** Abramowitz–Stegun 7.1.26 (|error| < 1.5e-7). */
+function erf(x: number): number {
+  const sign = x < 0 ? -1 : 1;
+  const a = Math.abs(x);
+  const t = 1 / (1 + 0.3275911 * a);
+  const y =
+    1 -
+    ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-a * a);
+  return sign * y;
+}
+
+/** Share of requests at or under `seconds` in a window whose median is `p50Ms` (lognormal, σ = ln 4.5 / 2.326). */
+export function latencyShareUnder(seconds: number, p50Ms: number): number {
+  const sigma = Math.log(4.5) / 2.326;
+  return 0.5 * (1 + erf(Math.log((seconds * 1000) / p50Ms) / (sigma * Math.SQRT2)));
+}
+
 /**
  * The source's request counters as OpenMetrics text (`http_requests_total{service,code}` with
  * code 200 and 500, cumulative, one sample per step), ending with `# EOF`, for
- * `promtool tsdb create-blocks-from openmetrics`.
+ * `promtool tsdb create-blocks-from openmetrics`. With `histogram`, also the latency histogram
+ * `http_request_duration_seconds{service,le}` (buckets, count, sum).
  */
 export function toOpenMetrics(
   source: SyntheticSource,
   services: string[],
   range: TimeRange,
   stepSeconds: number,
+  options: { histogram?: boolean } = {},
 ): string {
   const lines = ['# TYPE http_requests counter'];
+  const hist: string[] = ['# TYPE http_request_duration_seconds histogram'];
   const start = Math.floor(range.start.getTime() / 1000);
   const end = Math.floor(range.end.getTime() / 1000);
+  const les = [...LATENCY_BUCKETS.map(String), '+Inf'];
   for (const service of services) {
     const ok: string[] = [];
     const failed: string[] = [];
+    const buckets: string[][] = les.map(() => []);
+    const counts: string[] = [];
+    const sums: string[] = [];
+    const cum = new Array<number>(les.length).fill(0);
     let good = 0;
     let bad = 0;
+    let sum = 0;
+    const p = source.profile(service);
     for (let t = start; t <= end; t += stepSeconds) {
       ok.push(`http_requests_total{service="${service}",code="200"} ${good} ${t}`);
       failed.push(`http_requests_total{service="${service}",code="500"} ${bad} ${t}`);
+      if (options.histogram) {
+        les.forEach((le, i) => {
+          buckets[i]?.push(`http_request_duration_seconds_bucket{service="${service}",le="${le}"} ${cum[i]} ${t}`);
+        });
+        counts.push(`http_request_duration_seconds_count{service="${service}"} ${cum[les.length - 1]} ${t}`);
+        sums.push(`http_request_duration_seconds_sum{service="${service}"} ${sum.toFixed(3)} ${t}`);
+      }
       const w = source.window(service, t, stepSeconds);
       good += w.good;
       bad += w.total - w.good;
+      if (options.histogram) {
+        const p50 = p.latencyP50Ms * (1 + 0.3 * diurnal(t)) * w.latencyFactor;
+        LATENCY_BUCKETS.forEach((b, i) => {
+          cum[i] = (cum[i] as number) + Math.round(w.total * latencyShareUnder(b, p50));
+        });
+        cum[les.length - 1] = (cum[les.length - 1] as number) + w.total;
+        sum += (w.total * p50 * Math.exp((Math.log(4.5) / 2.326) ** 2 / 2)) / 1000;
+      }
     }
     lines.push(...ok, ...failed);
+    if (options.histogram) hist.push(...buckets.flat(), ...counts, ...sums);
   }
-  return `${lines.join('\n')}\n# EOF\n`;
+  return `${lines.join('\n')}\n${options.histogram ? `${hist.join('\n')}\n` : ''}# EOF\n`;
 }

@@ -10,6 +10,7 @@ export interface IndexedEdge {
   discovery_source: string;
   confidence: number;
   last_observed_at: Date;
+  redundancy_group?: string | null;
 }
 
 export interface TraversedEdge {
@@ -46,6 +47,41 @@ export class AdjacencyIndex {
 
   has(service: string): boolean {
     return this.serviceType.has(service);
+  }
+
+  /** The service's effective outgoing edges. */
+  outEdges(service: string): readonly IndexedEdge[] {
+    return this.out.get(service) ?? [];
+  }
+
+  /** The service's effective incoming edges. */
+  inEdges(service: string): readonly IndexedEdge[] {
+    return this.in.get(service) ?? [];
+  }
+
+  serviceTypeOf(service: string): string | undefined {
+    return this.serviceType.get(service);
+  }
+
+  /** Every service reachable from `service` in a direction (excluding itself unless on a cycle). */
+  reachable(service: string, direction: 'downstream' | 'upstream', maxDepth = 10): Map<string, number> {
+    const adj = direction === 'downstream' ? this.out : this.in;
+    const depth = new Map<string, number>();
+    let frontier = [service];
+    for (let d = 1; d <= maxDepth && frontier.length > 0; d++) {
+      const next: string[] = [];
+      for (const node of frontier) {
+        for (const e of adj.get(node) ?? []) {
+          const far = direction === 'downstream' ? e.target : e.source;
+          if (!depth.has(far)) {
+            depth.set(far, d);
+            next.push(far);
+          }
+        }
+      }
+      frontier = next;
+    }
+    return depth;
   }
 
   /**

@@ -4,7 +4,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Database } from '../../db/types.js';
 import { BulwarkError, notFound } from '../../errors.js';
-import { createGraphIndexCache, DISCOVERY_SOURCES, ingestGraph, listServices } from './store.js';
+import { createGraphIndexCache, DISCOVERY_SOURCES, type GraphIndexCache, ingestGraph, listServices } from './store.js';
 
 const serviceId = z
   .string()
@@ -59,8 +59,7 @@ const ingestBody = z
   })
   .strict();
 
-export function graphRoutes(db: Database): FastifyPluginAsync {
-  const graph = createGraphIndexCache(db);
+export function graphRoutes(db: Database, graph: GraphIndexCache = createGraphIndexCache(db)): FastifyPluginAsync {
   return async (app) => {
     const r = app.withTypeProvider<ZodTypeProvider>();
     r.post(

@@ -151,7 +151,7 @@ export async function ingestGraph(db: Database, req: IngestRequest): Promise<Ing
       });
     }
     const cycles = await detectCycles(tx);
-    await tx.query(sql`update graph_state set version = version + 1 where id = 1`);
+    await tx.query(sql`update graph_state set version = version + 1, snapshot_id = gen_random_uuid() where id = 1`);
     const id = await tx.query<{ id: string }>(sql`select gen_random_uuid()::text as id`);
     return {
       ingestion_id: (id[0] as { id: string }).id,
@@ -274,29 +274,42 @@ export async function traverse(
  * changes (any instance's ingestion bumps it), so every instance answers from the same graph.
  */
 export function createGraphIndexCache(db: Database) {
-  let cached: { version: string; index: AdjacencyIndex } | undefined;
-  let loading: Promise<{ version: string; index: AdjacencyIndex }> | undefined;
-  const load = async (version: string) => {
+  type Snapshot = { version: string; snapshotId: string; index: AdjacencyIndex };
+  let cached: Snapshot | undefined;
+  let loading: Promise<Snapshot> | undefined;
+  const load = async (version: string, snapshotId: string): Promise<Snapshot> => {
     const [edges, services] = await Promise.all([
       db.query<IndexedEdge & { source_service_id: string; target_service_id: string }>(sql`
-        select source_service_id as source, target_service_id as target, criticality, discovery_source, confidence, last_observed_at
+        select source_service_id as source, target_service_id as target, criticality, discovery_source, confidence, last_observed_at, redundancy_group
         from effective_dependencies`),
       db.query<{ id: string; service_type: string }>(sql`select id, service_type from services`),
     ]);
-    return { version, index: new AdjacencyIndex(edges, new Map(services.map((r) => [r.id, r.service_type]))) };
+    return {
+      version,
+      snapshotId,
+      index: new AdjacencyIndex(edges, new Map(services.map((r) => [r.id, r.service_type]))),
+    };
+  };
+  const current = async (): Promise<Snapshot> => {
+    const rows = await db.query<{ version: string; snapshot_id: string }>(
+      sql`select version::text as version, snapshot_id::text as snapshot_id from graph_state where id = 1`,
+    );
+    const version = rows[0]?.version ?? '0';
+    if (cached?.version === version) return cached;
+    loading ??= load(version, rows[0]?.snapshot_id ?? '').finally(() => {
+      loading = undefined;
+    });
+    cached = await loading;
+    return cached;
   };
   return {
+    /** The index of the current graph version (reloaded when any instance ingested). */
     async get(): Promise<AdjacencyIndex> {
-      const rows = await db.query<{ version: string }>(
-        sql`select version::text as version from graph_state where id = 1`,
-      );
-      const version = rows[0]?.version ?? '0';
-      if (cached?.version === version) return cached.index;
-      loading ??= load(version).finally(() => {
-        loading = undefined;
-      });
-      cached = await loading;
-      return cached.index;
+      return (await current()).index;
     },
+    /** The index with the graph version and snapshot id it was built from. */
+    current,
   };
 }
+
+export type GraphIndexCache = ReturnType<typeof createGraphIndexCache>;

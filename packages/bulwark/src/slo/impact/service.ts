@@ -1,0 +1,93 @@
+import { randomUUID } from 'node:crypto';
+import { sql } from 'drizzle-orm';
+import type { Database } from '../../db/types.js';
+import { BulwarkError, notFound } from '../../errors.js';
+import type { CompositeInput, DependencyEdge, NodeAvailability } from '../graph/composite-availability.js';
+import type { GraphIndexCache } from '../graph/store.js';
+import { observedAvailabilities } from '../recommend/store.js';
+import { analyseImpact, type ImpactResult } from './impact.js';
+
+/**
+ * Impact analysis adapter. Planning availability of every service: its active SLO target, else
+ * the availability observed by its latest recommendation, else unknown (counted, assumed 100%).
+ * No telemetry call is made, so the analysis works while Prometheus is down.
+ */
+export interface ImpactRequest {
+  service_id: string;
+  proposed_change: { sli_type: 'availability'; current_target?: number | undefined; proposed_target: number };
+}
+
+export interface ImpactResponse extends ImpactResult {
+  analysis_id: string;
+  service_id: string;
+  proposed_change: ImpactRequest['proposed_change'] & { current_target: number | null };
+  graph_snapshot_id: string;
+  unknown_availability_services: number;
+}
+
+export function createImpactService(o: { db: Database; graph: GraphIndexCache }) {
+  return {
+    async analyse(req: ImpactRequest): Promise<ImpactResponse> {
+      const snap = await o.graph.current();
+      const index = snap.index;
+      if (!index.has(req.service_id)) {
+        const rows = await o.db.query(sql`select id from services where id = ${req.service_id}`);
+        if (rows.length === 0) throw notFound('service', req.service_id);
+      }
+      const [targetsRows, observed] = await Promise.all([
+        o.db.query<{ service_id: string; availability_target: number | null }>(
+          sql`select service_id, availability_target from active_slos where availability_target is not null`,
+        ),
+        observedAvailabilities(o.db),
+      ]);
+      const targets = new Map(targetsRows.map((r) => [r.service_id, r.availability_target as number]));
+      const upstream = index.reachable(req.service_id, 'upstream', 10);
+      // Nodes: the changed service, its upstream services, and everything they depend on.
+      const involved = new Set<string>([req.service_id, ...upstream.keys()]);
+      for (const u of [...involved]) for (const d of index.reachable(u, 'downstream', 10).keys()) involved.add(d);
+      const nodes = new Map<string, NodeAvailability>();
+      const edges = new Map<string, DependencyEdge[]>();
+      let unknown = 0;
+      for (const id of involved) {
+        const planned = targets.get(id) ?? observed.get(id);
+        if (planned === undefined && id !== req.service_id && !upstream.has(id)) unknown++;
+        nodes.set(id, planned === undefined ? {} : { self: planned / 100 });
+        edges.set(
+          id,
+          index.outEdges(id).map((e) => ({
+            target: e.target,
+            criticality: e.criticality as DependencyEdge['criticality'],
+            redundancy_group: e.redundancy_group ?? undefined,
+          })),
+        );
+      }
+      const currentPct =
+        req.proposed_change.current_target ?? targets.get(req.service_id) ?? observed.get(req.service_id);
+      if (currentPct === undefined) {
+        throw new BulwarkError(
+          'validation_failed',
+          `${req.service_id} has no active SLO and no observed availability yet: pass proposed_change.current_target`,
+        );
+      }
+      const graph: CompositeInput = { nodes, edges };
+      const result = analyseImpact({
+        graph,
+        changed: req.service_id,
+        current: currentPct / 100,
+        proposed: req.proposed_change.proposed_target / 100,
+        upstream,
+        targets,
+      });
+      return {
+        analysis_id: randomUUID(),
+        service_id: req.service_id,
+        proposed_change: { ...req.proposed_change, current_target: currentPct },
+        graph_snapshot_id: snap.snapshotId,
+        unknown_availability_services: unknown,
+        ...result,
+      };
+    },
+  };
+}
+
+export type ImpactService = ReturnType<typeof createImpactService>;

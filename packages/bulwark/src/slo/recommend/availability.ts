@@ -1,0 +1,219 @@
+import { type RandomSource, seededRandom } from '@bulwark/resilience';
+import type { AvailabilityPoint } from '../../telemetry/types.js';
+import { blockBootstrap, quantileSorted, roundTargetDown } from './stats.js';
+import type { TierName } from './types.js';
+
+/**
+ * Availability tiers from history.
+ *
+ * An SLO is judged over a period (28 or 30 days), so the quantity to predict is the availability
+ * of a whole period, not of an hour or a day. From the daily request counts of the lookback we
+ * draw many synthetic periods with a stationary block bootstrap (blocks of days, so an incident
+ * and its aftermath stay together) and read the tiers off that distribution:
+ *
+ * - conservative: its 0.1th percentile (breached by ~0.1% of periods like the past ones),
+ * - balanced: its 1st percentile, then capped by the dependency bound and the traffic cap,
+ * - aggressive: its 5th percentile,
+ *
+ * each rounded down to 0.01 points (0.001 above 99.99). The breach probability of a tier is the
+ * share of simulated periods below its rounded target; the confidence interval comes from an outer
+ * bootstrap of the history itself (how much the tier would move with a different month of data).
+ * A per-period +0.5 failure (Jeffreys-style) keeps a spotless short history from promising 100%.
+ */
+export const AVAILABILITY_TIER_QUANTILE: Record<TierName, number> = {
+  conservative: 0.001,
+  balanced: 0.01,
+  aggressive: 0.05,
+};
+
+export interface DayCounts {
+  /** Unix day number (days since 1970-01-01 UTC). */
+  day: number;
+  good: number;
+  total: number;
+  /** Hours of the day with data. */
+  hours: number;
+}
+
+/** Hourly (or finer) availability points summed per UTC day, oldest first. */
+export function toDays(points: readonly AvailabilityPoint[]): DayCounts[] {
+  const byDay = new Map<number, DayCounts>();
+  for (const p of points) {
+    const day = Math.floor(p.start.getTime() / 86_400_000);
+    const d = byDay.get(day) ?? { day, good: 0, total: 0, hours: 0 };
+    d.good += p.good;
+    d.total += p.total;
+    d.hours += 1;
+    byDay.set(day, d);
+  }
+  return [...byDay.values()].sort((a, b) => a.day - b.day);
+}
+
+export interface PeriodOptions {
+  periodDays: number;
+  samples: number;
+  /** Mean block length in days of the stationary bootstrap. */
+  meanBlockDays: number;
+  rand: RandomSource;
+}
+
+/** Availability (0–1) of `samples` simulated periods, sorted ascending. */
+export function simulatePeriods(days: readonly DayCounts[], o: PeriodOptions): Float64Array {
+  const out = new Float64Array(o.samples);
+  const n = days.length;
+  const bad = Float64Array.from(days, (d) => d.total - d.good);
+  const total = Float64Array.from(days, (d) => d.total);
+  const idx = new Int32Array(o.periodDays);
+  for (let s = 0; s < o.samples; s++) {
+    blockBootstrap(n, o.periodDays, o.meanBlockDays, o.rand, idx);
+    let b = 0.5;
+    let t = 1;
+    for (let i = 0; i < o.periodDays; i++) {
+      const k = idx[i] as number;
+      b += bad[k] as number;
+      t += total[k] as number;
+    }
+    out[s] = 1 - b / t;
+  }
+  return out.sort();
+}
+
+export interface AvailabilityTier {
+  /** Percent. */
+  target: number;
+  error_budget_monthly_minutes: number;
+  estimated_breach_probability: number;
+  /** 95% interval of the tier target (percent) under resampling of the history. */
+  confidence_interval: [number, number];
+}
+
+export interface AvailabilityInputs {
+  days: readonly DayCounts[];
+  periodDays?: number;
+  /** Composite bound of the hard dependencies (0–1); caps the balanced tier. */
+  dependencyBound?: number;
+  /** Highest target the traffic can measure (0–1): one period's budget must hold ≥ 3 failed requests. */
+  trafficCap?: number;
+  seed?: number;
+  samples?: number;
+  ciReplicates?: number;
+}
+
+export interface AvailabilityAnalysis {
+  /** Availability over the whole lookback, percent. */
+  observed: number;
+  /** Uncapped tier quantiles, percent (before rounding and capping). */
+  raw: Record<TierName, number>;
+  tiers: Record<TierName, AvailabilityTier>;
+  /** What limited the balanced tier, when something did. */
+  cappedBy: 'dependencies' | 'traffic' | undefined;
+  /** Sorted simulated period availabilities (0–1), for breach probabilities of other targets. */
+  periods: Float64Array;
+}
+
+const MEAN_BLOCK_DAYS = 2;
+
+/** Highest meaningful target for a traffic volume: ≥ 3 failed requests of budget per period. */
+export function trafficCap(days: readonly DayCounts[], periodDays: number): number {
+  const totals = days.reduce((s, d) => s + d.total, 0);
+  const perDay = days.length > 0 ? totals / days.length : 0;
+  const perPeriod = perDay * periodDays;
+  return perPeriod <= 3 ? 0 : 1 - 3 / perPeriod;
+}
+
+/** Share of simulated periods below a target (percent). */
+export function breachProbability(periods: Float64Array, targetPercent: number): number {
+  const t = targetPercent / 100;
+  let lo = 0;
+  let hi = periods.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((periods[mid] as number) < t - 1e-12) lo = mid + 1;
+    else hi = mid;
+  }
+  return periods.length === 0 ? 1 : lo / periods.length;
+}
+
+export function analyseAvailability(input: AvailabilityInputs): AvailabilityAnalysis {
+  const periodDays = input.periodDays ?? 30;
+  const days = input.days;
+  if (days.length === 0) throw new Error('no availability data');
+  const rand = seededRandom(input.seed ?? 1);
+  const periods = simulatePeriods(days, {
+    periodDays,
+    samples: input.samples ?? 2000,
+    meanBlockDays: MEAN_BLOCK_DAYS,
+    rand,
+  });
+  const good = days.reduce((s, d) => s + d.good, 0);
+  const total = days.reduce((s, d) => s + d.total, 0);
+  const raw = {} as Record<TierName, number>;
+  for (const [tier, q] of Object.entries(AVAILABILITY_TIER_QUANTILE) as Array<[TierName, number]>) {
+    raw[tier] = quantileSorted(periods, q) * 100;
+  }
+
+  // Balanced: capped by what dependencies and traffic allow. Then keep the tiers ordered.
+  const capTraffic = (input.trafficCap ?? 1) * 100;
+  const capDeps = (input.dependencyBound ?? 1) * 100;
+  let balanced = raw.balanced;
+  let cappedBy: AvailabilityAnalysis['cappedBy'];
+  if (capDeps < balanced) {
+    balanced = capDeps;
+    cappedBy = 'dependencies';
+  }
+  if (capTraffic < balanced) {
+    balanced = capTraffic;
+    cappedBy = 'traffic';
+  }
+  const cap = (v: number) => Math.min(v, capTraffic);
+  const targets: Record<TierName, number> = {
+    balanced: roundTargetDown(balanced),
+    conservative: 0,
+    aggressive: 0,
+  };
+  targets.conservative = Math.min(roundTargetDown(cap(raw.conservative)), targets.balanced);
+  targets.aggressive = Math.max(roundTargetDown(cap(raw.aggressive)), targets.balanced);
+
+  const ci = confidenceIntervals(days, periodDays, input.ciReplicates ?? 80, rand);
+  const tiers = {} as Record<TierName, AvailabilityTier>;
+  for (const tier of Object.keys(AVAILABILITY_TIER_QUANTILE) as TierName[]) {
+    const target = targets[tier];
+    tiers[tier] = {
+      target,
+      error_budget_monthly_minutes: Number(((1 - target / 100) * periodDays * 1440).toFixed(1)),
+      estimated_breach_probability: Number(breachProbability(periods, target).toFixed(4)),
+      confidence_interval: ci[tier],
+    };
+  }
+  return { observed: total > 0 ? (good / total) * 100 : Number.NaN, raw, tiers, cappedBy, periods };
+}
+
+/** 2.5th–97.5th percentile of each tier's quantile over resampled histories. */
+function confidenceIntervals(
+  days: readonly DayCounts[],
+  periodDays: number,
+  replicates: number,
+  rand: RandomSource,
+): Record<TierName, [number, number]> {
+  const n = days.length;
+  const per: Record<TierName, number[]> = { conservative: [], balanced: [], aggressive: [] };
+  const idx = new Int32Array(n);
+  const history: DayCounts[] = new Array(n);
+  for (let r = 0; r < replicates; r++) {
+    blockBootstrap(n, n, MEAN_BLOCK_DAYS, rand, idx);
+    for (let i = 0; i < n; i++) history[i] = days[idx[i] as number] as DayCounts;
+    const periods = simulatePeriods(history, { periodDays, samples: 300, meanBlockDays: MEAN_BLOCK_DAYS, rand });
+    for (const [tier, q] of Object.entries(AVAILABILITY_TIER_QUANTILE) as Array<[TierName, number]>) {
+      per[tier].push(quantileSorted(periods, q) * 100);
+    }
+  }
+  const out = {} as Record<TierName, [number, number]>;
+  for (const tier of Object.keys(per) as TierName[]) {
+    const sorted = Float64Array.from(per[tier]).sort();
+    out[tier] = [
+      Number(quantileSorted(sorted, 0.025).toFixed(4)),
+      Number(Math.min(100, quantileSorted(sorted, 0.975)).toFixed(4)),
+    ];
+  }
+  return out;
+}

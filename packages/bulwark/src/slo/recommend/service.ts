@@ -1,0 +1,323 @@
+import { sql } from 'drizzle-orm';
+import type { Database } from '../../db/types.js';
+import { BulwarkError, notFound } from '../../errors.js';
+import type { TelemetrySource, TimeRange } from '../../telemetry/types.js';
+import type { CompositeInput, DependencyEdge, NodeAvailability } from '../graph/composite-availability.js';
+import type { GraphIndexCache } from '../graph/store.js';
+import { archetypeOf } from './archetypes.js';
+import { MIN_HISTORY_DAYS, type RecommendOutput, recommend } from './recommend.js';
+import { findCached, findLatest, inList, type StoredRecommendation, saveRecommendations } from './store.js';
+
+/**
+ * Recommendation adapter: fetches history and the dependency graph, runs the pure pipeline,
+ * stores the result (24 h cache keyed by graph snapshot and lookback) and serves the last stored
+ * result marked `stale` when telemetry is unavailable.
+ */
+export type SliSelector = 'availability' | 'latency' | 'all';
+
+export interface RecommendationQuery {
+  sliType: SliSelector;
+  lookbackDays: number;
+  forceRegenerate: boolean;
+}
+
+export interface RecommendationResponse {
+  service_id: string;
+  generated_at: string;
+  lookback_window: { start: string; end: string };
+  data_quality: StoredRecommendation['data_quality'];
+  confidence: 'high' | 'medium' | 'low';
+  cold_start: boolean;
+  recommendations: Array<{
+    recommendation_id: string;
+    sli_type: 'availability' | 'latency';
+    metric: string;
+    status: string;
+    expires_at: string;
+    tiers: Record<string, unknown>;
+    explanation: Record<string, unknown>;
+  }>;
+  provenance: {
+    dependency_graph_snapshot_id: string | null;
+    telemetry_source: string;
+    lookback_days: number;
+    lookback_window_start: string;
+    lookback_window_end: string;
+    data_completeness: number;
+  };
+  cached: boolean;
+  stale: boolean;
+  stale_reason?: string;
+}
+
+export interface RecommendationServiceOptions {
+  db: Database;
+  graph: GraphIndexCache;
+  telemetry: TelemetrySource | undefined;
+  now?: () => Date;
+  periodDays?: number;
+  cacheTtlMs?: number;
+  /** How long a dependency's measured availability is reused (default 10 minutes). */
+  dependencyTtlMs?: number;
+}
+
+const DAY = 86_400_000;
+
+export function createRecommendationService(o: RecommendationServiceOptions) {
+  const now = o.now ?? (() => new Date());
+  const cacheTtl = o.cacheTtlMs ?? DAY;
+  const depTtl = o.dependencyTtlMs ?? 600_000;
+  const depCache = new Map<string, { at: number; value: Promise<number | undefined> }>();
+  const inflight = new Map<string, Promise<RecommendationResponse>>();
+
+  const requireTelemetry = (): TelemetrySource => {
+    if (!o.telemetry) {
+      throw new BulwarkError(
+        'dependency_unavailable',
+        'no telemetry source is configured: set PROMETHEUS_URL (or BULWARK_TELEMETRY=synthetic for demo data)',
+      );
+    }
+    return o.telemetry;
+  };
+
+  /** Observed availability (0–1) of a dependency over the range, cached briefly. */
+  const dependencyAvailability = (service: string, range: TimeRange, lookbackDays: number) => {
+    const key = `${service}|${lookbackDays}|${Math.floor(range.end.getTime() / 3_600_000)}`;
+    const hit = depCache.get(key);
+    if (hit && Date.now() - hit.at < depTtl) return hit.value;
+    const value = requireTelemetry()
+      .availabilitySeries(service, range, 86_400)
+      .then((points) => {
+        const total = points.reduce((s, p) => s + p.total, 0);
+        const good = points.reduce((s, p) => s + p.good, 0);
+        return total > 0 ? good / total : undefined;
+      });
+    value.catch(() => depCache.delete(key));
+    depCache.set(key, { at: Date.now(), value });
+    if (depCache.size > 50_000) depCache.clear();
+    return value;
+  };
+
+  async function mapLimit<T, R>(items: T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
+    const out: R[] = new Array(items.length);
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: Math.min(limit, items.length) }, async () => {
+        while (next < items.length) {
+          const i = next++;
+          out[i] = await fn(items[i] as T);
+        }
+      }),
+    );
+    return out;
+  }
+
+  async function dependencyGraph(service: string, range: TimeRange, lookbackDays: number) {
+    const snap = await o.graph.current();
+    const index = snap.index;
+    const reachable = [...index.reachable(service, 'downstream', 10).keys()].filter((s) => s !== service);
+    const edges = new Map<string, DependencyEdge[]>();
+    for (const id of [service, ...reachable]) {
+      edges.set(
+        id,
+        index.outEdges(id).map((e) => ({
+          target: e.target,
+          criticality: e.criticality as DependencyEdge['criticality'],
+          redundancy_group: e.redundancy_group ?? undefined,
+        })),
+      );
+    }
+    const meta =
+      reachable.length === 0
+        ? []
+        : await o.db.query<{ id: string; service_type: string; published_sla: number | null }>(
+            sql`select id, service_type, published_sla from services where id in (${inList(reachable)})`,
+          );
+    const metaOf = new Map(meta.map((m) => [m.id, m]));
+    const measured = await mapLimit(reachable, 8, (id) => dependencyAvailability(id, range, lookbackDays));
+    const nodes = new Map<string, NodeAvailability>();
+    let unmeasured = 0;
+    reachable.forEach((id, i) => {
+      const m = metaOf.get(id);
+      const self = measured[i];
+      const external = m?.service_type === 'external';
+      if (self === undefined && m?.published_sla == null) unmeasured++;
+      nodes.set(id, {
+        ...(self !== undefined ? { self } : {}),
+        ...(m?.published_sla != null ? { publishedSla: m.published_sla } : {}),
+        external,
+      });
+    });
+    const graph: CompositeInput = { nodes, edges };
+    return { graph, snapshotId: snap.snapshotId, unmeasured };
+  }
+
+  async function compute(service: string, row: ServiceMeta, q: RecommendationQuery): Promise<RecommendationResponse> {
+    const telemetry = requireTelemetry();
+    const sliTypes = q.sliType === 'all' ? (['availability', 'latency'] as const) : ([q.sliType] as const);
+    const end = new Date(Math.floor(now().getTime() / 3_600_000) * 3_600_000);
+    let lookbackDays = q.lookbackDays;
+    let range = { start: new Date(end.getTime() - lookbackDays * DAY), end };
+    const fetch = (r: TimeRange) =>
+      Promise.all([
+        telemetry.availabilitySeries(service, r, 3600),
+        sliTypes.includes('latency' as never) ? telemetry.latencySeries(service, r, 3600) : Promise.resolve([]),
+      ]);
+    let [availability, latency] = await fetch(range);
+    // Cold start (TRD FR-2): under 30 days of data, extend the lookback to what exists, up to 90 days.
+    const daysWithData = new Set(availability.map((p) => Math.floor(p.start.getTime() / DAY))).size;
+    if (daysWithData < MIN_HISTORY_DAYS && lookbackDays < 90) {
+      lookbackDays = 90;
+      range = { start: new Date(end.getTime() - 90 * DAY), end };
+      [availability, latency] = await fetch(range);
+      const first = availability[0]?.start;
+      if (first && first.getTime() > range.start.getTime()) {
+        range = { start: new Date(Math.floor(first.getTime() / DAY) * DAY), end };
+      }
+    }
+    const deps = await dependencyGraph(
+      service,
+      { start: new Date(end.getTime() - q.lookbackDays * DAY), end },
+      q.lookbackDays,
+    );
+    const output: RecommendOutput = recommend({
+      service,
+      archetype: archetypeOf(row),
+      range,
+      availability,
+      latency,
+      graph: deps.graph,
+      sliTypes,
+      ...(o.periodDays !== undefined ? { periodDays: o.periodDays } : {}),
+    });
+    if (deps.unmeasured > 0) {
+      for (const r of output.recommendations) {
+        r.explanation.warnings.push(
+          `${deps.unmeasured} dependenc${deps.unmeasured === 1 ? 'y has' : 'ies have'} no telemetry and no published SLA; assumed 100% in the composite bound`,
+        );
+      }
+    }
+    const generatedAt = now();
+    const stored = await o.db.transaction((tx) =>
+      saveRecommendations(
+        tx,
+        output.recommendations.map((r) => ({
+          service_id: service,
+          sli_type: r.sli_type,
+          tiers: r.tiers as unknown as Record<string, unknown>,
+          explanation: { metric: r.metric, ...r.explanation } as Record<string, unknown>,
+          data_quality: output.data_quality,
+          lookback_window_start: range.start,
+          lookback_window_end: range.end,
+          lookback_days: q.lookbackDays,
+          dependency_graph_snapshot_id: deps.snapshotId || null,
+          telemetry_source: telemetry.kind,
+          confidence: output.confidence,
+          cold_start: output.cold_start,
+          generated_at: generatedAt,
+          expires_at: new Date(generatedAt.getTime() + DAY),
+        })),
+      ),
+    );
+    return respond(service, stored, { cached: false, stale: false });
+  }
+
+  interface ServiceMeta {
+    id: string;
+    service_type: string;
+    metadata: Record<string, unknown> | null;
+  }
+
+  return {
+    async get(service: string, q: RecommendationQuery): Promise<RecommendationResponse> {
+      const rows = await o.db.query<ServiceMeta>(
+        sql`select id, service_type, metadata from services where id = ${service}`,
+      );
+      const row = rows[0];
+      if (!row) throw notFound('service', service);
+      const sliTypes = q.sliType === 'all' ? ['availability', 'latency'] : [q.sliType];
+      if (!q.forceRegenerate) {
+        const snap = await o.graph.current();
+        const cached = await findCached(o.db, {
+          service,
+          sliTypes,
+          lookbackDays: q.lookbackDays,
+          snapshotId: snap.snapshotId,
+          notBefore: new Date(now().getTime() - cacheTtl),
+        });
+        const types = new Set(cached.map((c) => c.sli_type));
+        // Latency may legitimately be absent (no latency data): one fresh availability row suffices.
+        if (types.has('availability') || (q.sliType === 'latency' && types.has('latency'))) {
+          return respond(service, cached, { cached: true, stale: false });
+        }
+      }
+      const key = `${service}|${q.sliType}|${q.lookbackDays}`;
+      let pending = inflight.get(key);
+      if (!pending) {
+        pending = compute(service, row, q)
+          .catch(async (err) => {
+            if (!(err instanceof BulwarkError) || err.code !== 'dependency_unavailable') throw err;
+            const latest = await findLatest(o.db, { service, sliTypes });
+            if (latest.length === 0) throw err;
+            return respond(service, latest, { cached: true, stale: true, reason: err.message });
+          })
+          .finally(() => inflight.delete(key));
+        inflight.set(key, pending);
+      }
+      return pending;
+    },
+  };
+}
+
+export type RecommendationService = ReturnType<typeof createRecommendationService>;
+
+function respond(
+  service: string,
+  rows: StoredRecommendation[],
+  o: { cached: boolean; stale: boolean; reason?: string },
+): RecommendationResponse {
+  // One row per SLI type: the newest.
+  const bySli = new Map<string, StoredRecommendation>();
+  for (const r of rows) {
+    const have = bySli.get(r.sli_type);
+    if (!have || have.generated_at < r.generated_at) bySli.set(r.sli_type, r);
+  }
+  const list = [...bySli.values()].sort((a, b) => a.sli_type.localeCompare(b.sli_type));
+  const first = list[0] as StoredRecommendation;
+  const stale = o.stale || list.some((r) => r.stale);
+  return {
+    service_id: service,
+    generated_at: first.generated_at.toISOString(),
+    lookback_window: { start: first.lookback_window_start.toISOString(), end: first.lookback_window_end.toISOString() },
+    data_quality: first.data_quality,
+    confidence: first.confidence,
+    cold_start: first.cold_start,
+    recommendations: list.map((r) => {
+      const { metric, ...explanation } = r.explanation as { metric?: string } & Record<string, unknown>;
+      return {
+        recommendation_id: r.id,
+        sli_type: r.sli_type,
+        metric: metric ?? (r.sli_type === 'availability' ? 'error_rate' : 'p99_response_time_ms'),
+        status: r.status,
+        expires_at: r.expires_at.toISOString(),
+        tiers: r.tiers,
+        explanation,
+      };
+    }),
+    provenance: {
+      dependency_graph_snapshot_id: first.dependency_graph_snapshot_id,
+      telemetry_source: first.telemetry_source,
+      lookback_days: first.lookback_days,
+      lookback_window_start: first.lookback_window_start.toISOString(),
+      lookback_window_end: first.lookback_window_end.toISOString(),
+      data_completeness: first.data_quality.data_completeness,
+    },
+    cached: o.cached,
+    stale,
+    ...(stale
+      ? {
+          stale_reason: o.reason ?? 'marked stale (drift or a large SLI change); regenerate with force_regenerate=true',
+        }
+      : {}),
+  };
+}

@@ -1,0 +1,209 @@
+import { createServer } from 'node:net';
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { App } from '../../src/app.js';
+import { PrometheusSource } from '../../src/telemetry/prometheus.js';
+import { testApp } from '../support/app.js';
+import { DRIVERS, openTestDatabase, type TestDatabase } from '../support/db.js';
+import { expectProblem } from '../support/http.js';
+
+const estate = {
+  source: 'manual',
+  nodes: [
+    { service_id: 'gateway', metadata: { team: 'edge', criticality: 'critical' } },
+    { service_id: 'checkout', metadata: { team: 'payments', criticality: 'high' } },
+    { service_id: 'payment', metadata: { team: 'payments', criticality: 'high' } },
+    { service_id: 'stripe', metadata: { service_type: 'external', published_sla: 0.9999 } },
+    { service_id: 'orders-db-a' },
+    { service_id: 'orders-db-b' },
+  ],
+  edges: [
+    { source: 'gateway', target: 'checkout', attributes: { criticality: 'hard' } },
+    { source: 'checkout', target: 'payment', attributes: { criticality: 'hard' } },
+    { source: 'payment', target: 'stripe', attributes: { criticality: 'hard' } },
+    { source: 'checkout', target: 'orders-db-a', attributes: { criticality: 'hard', redundancy_group: 'orders' } },
+    { source: 'checkout', target: 'orders-db-b', attributes: { criticality: 'hard', redundancy_group: 'orders' } },
+  ],
+};
+
+interface Rec {
+  recommendation_id: string;
+  sli_type: string;
+  tiers: Record<string, { target?: number; target_ms?: number }>;
+  explanation: { dependency_impact?: { composite_availability_bound: number; bottleneck_service: string } };
+}
+interface RecResponse {
+  recommendations: Rec[];
+  cached: boolean;
+  stale: boolean;
+  stale_reason?: string;
+  provenance: { dependency_graph_snapshot_id: string; telemetry_source: string };
+}
+
+async function closedPort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+describe.each(DRIVERS)('SLO recommendations and impact analysis API on %s', (driver) => {
+  let db: TestDatabase;
+  let app: App;
+  beforeAll(async () => {
+    db = await openTestDatabase(driver);
+    app = await testApp(db, { BULWARK_TELEMETRY: 'synthetic' });
+    const res = await app.server.inject({ method: 'POST', url: '/api/v1/services/dependencies', payload: estate });
+    expect(res.statusCode, res.body).toBe(200);
+  });
+  afterAll(async () => {
+    await app?.close();
+    await db?.close();
+  });
+
+  const get = (path: string) => app.server.inject({ method: 'GET', url: path });
+  let first: RecResponse;
+
+  it('recommends three ordered tiers per SLI with ids, provenance and the dependency bound', async () => {
+    const res = await get('/api/v1/services/checkout/slo-recommendations');
+    expect(res.statusCode, res.body).toBe(200);
+    first = res.json() as RecResponse;
+    expect(first.cached).toBe(false);
+    expect(first.stale).toBe(false);
+    expect(first.provenance.telemetry_source).toBe('synthetic');
+    const [state] = await db.query<{ snapshot_id: string }>(
+      sql`select snapshot_id::text as snapshot_id from graph_state`,
+    );
+    expect(first.provenance.dependency_graph_snapshot_id).toBe(state?.snapshot_id);
+    const avail = first.recommendations.find((r) => r.sli_type === 'availability') as Rec;
+    const lat = first.recommendations.find((r) => r.sli_type === 'latency') as Rec;
+    expect(avail.recommendation_id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(avail.tiers.conservative?.target).toBeLessThanOrEqual(avail.tiers.balanced?.target as number);
+    expect(avail.tiers.balanced?.target).toBeLessThanOrEqual(avail.tiers.aggressive?.target as number);
+    expect(lat.tiers.conservative?.target_ms).toBeGreaterThanOrEqual(lat.tiers.balanced?.target_ms as number);
+    // The bound includes stripe's pessimistic SLA (99.89%) and never exceeds it.
+    const impact = avail.explanation.dependency_impact;
+    expect(impact?.composite_availability_bound).toBeLessThanOrEqual(99.89);
+    expect(avail.tiers.balanced?.target).toBeLessThanOrEqual(impact?.composite_availability_bound as number);
+  });
+
+  it('serves the cache, and regenerates on force_regenerate (superseding the old rows)', async () => {
+    const cached = (await get('/api/v1/services/checkout/slo-recommendations')).json() as RecResponse;
+    expect(cached.cached).toBe(true);
+    expect(cached.recommendations.map((r) => r.recommendation_id).sort()).toEqual(
+      first.recommendations.map((r) => r.recommendation_id).sort(),
+    );
+    const forced = (
+      await get('/api/v1/services/checkout/slo-recommendations?force_regenerate=true')
+    ).json() as RecResponse;
+    expect(forced.cached).toBe(false);
+    const oldId = first.recommendations[0]?.recommendation_id as string;
+    expect(forced.recommendations.map((r) => r.recommendation_id)).not.toContain(oldId);
+    const [old] = await db.query<{ status: string }>(sql`select status from slo_recommendations where id = ${oldId}`);
+    expect(old?.status).toBe('superseded');
+    first = forced;
+  });
+
+  it('invalidates the cache when the dependency graph changes', async () => {
+    const res = await app.server.inject({
+      method: 'POST',
+      url: '/api/v1/services/dependencies',
+      payload: {
+        source: 'manual',
+        edges: [{ source: 'checkout', target: 'fraud', attributes: { criticality: 'soft' } }],
+      },
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    const after = (
+      await get('/api/v1/services/checkout/slo-recommendations?sli_type=availability')
+    ).json() as RecResponse;
+    expect(after.cached).toBe(false);
+    expect(after.recommendations).toHaveLength(1);
+    first = after;
+  });
+
+  it('a recommendation id is accepted by the lifecycle, and impact analysis then sees the SLO at risk', async () => {
+    const avail = first.recommendations[0] as Rec;
+    const accept = await app.server.inject({
+      method: 'POST',
+      url: '/api/v1/services/checkout/slos',
+      payload: { action: 'accept', recommendation_id: avail.recommendation_id, selected_tier: 'balanced' },
+    });
+    expect(accept.statusCode, accept.body).toBeLessThan(300);
+    const target = avail.tiers.balanced?.target as number;
+    const impact = await app.server.inject({
+      method: 'POST',
+      url: '/api/v1/slos/impact-analysis',
+      payload: {
+        service_id: 'payment',
+        proposed_change: { sli_type: 'availability', current_target: 99.99, proposed_target: 99 },
+      },
+    });
+    expect(impact.statusCode, impact.body).toBe(200);
+    const body = impact.json() as {
+      impacted_services: Array<{
+        service_id: string;
+        slo_at_risk: boolean | null;
+        current_slo_target: number | null;
+        delta: number;
+      }>;
+      summary: { slos_at_risk: number };
+    };
+    const checkout = body.impacted_services.find((s) => s.service_id === 'checkout');
+    expect(checkout?.current_slo_target).toBe(target);
+    expect(checkout?.slo_at_risk).toBe(true);
+    expect(checkout?.delta).toBeLessThan(-0.9);
+    const gateway = body.impacted_services.find((s) => s.service_id === 'gateway');
+    expect(gateway?.slo_at_risk).toBeNull();
+    expect(body.summary.slos_at_risk).toBe(1);
+  });
+
+  it('answers client mistakes with problem+json, never a 500', async () => {
+    expectProblem(await get('/api/v1/services/nope/slo-recommendations'), 404);
+    const bad = expectProblem(await get('/api/v1/services/checkout/slo-recommendations?lookback_days=3'), 400);
+    expect(String(bad.detail)).toMatch(/lookback_days/);
+    const latency = expectProblem(
+      await app.server.inject({
+        method: 'POST',
+        url: '/api/v1/slos/impact-analysis',
+        payload: { service_id: 'payment', proposed_change: { sli_type: 'latency', proposed_target: 99 } },
+      }),
+      400,
+    );
+    expect(String(latency.detail)).toMatch(/availability only/);
+    expectProblem(
+      await app.server.inject({
+        method: 'POST',
+        url: '/api/v1/slos/impact-analysis',
+        payload: { service_id: 'nope', proposed_change: { sli_type: 'availability', proposed_target: 99 } },
+      }),
+      404,
+    );
+  });
+
+  it('when telemetry is down: serves the last stored result marked stale, or 503 when there is none', async () => {
+    const down = new PrometheusSource({ baseUrl: `http://127.0.0.1:${await closedPort()}`, retries: 0 });
+    const outage = await testApp(db, {}, { telemetry: down });
+    try {
+      const res = await outage.server.inject({
+        method: 'GET',
+        url: '/api/v1/services/checkout/slo-recommendations?force_regenerate=true',
+      });
+      expect(res.statusCode, res.body).toBe(200);
+      const body = res.json() as RecResponse;
+      expect(body.stale).toBe(true);
+      expect(body.stale_reason).toMatch(/Prometheus .* unavailable/);
+      expect(body.recommendations.length).toBeGreaterThan(0);
+      const none = expectProblem(
+        await outage.server.inject({ method: 'GET', url: '/api/v1/services/stripe/slo-recommendations' }),
+        503,
+      );
+      expect(String(none.detail)).toMatch(/unavailable/);
+    } finally {
+      await outage.close();
+    }
+  });
+});
