@@ -93,8 +93,8 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
   });
   routes.push(tasks.routes);
   const graph = createGraphIndexCache(db);
-  routes.push(graphRoutes(db, graph));
   const telemetry = options.telemetry ?? createTelemetrySource(config);
+  routes.push(graphRoutes(db, graph, telemetry));
   routes.push(recommendationRoutes(createRecommendationService({ db, graph, telemetry })));
   routes.push(impactRoutes(createImpactService({ db, graph })));
   routes.push(sloLifecycleRoutes(createSloLifecycle({ db })));

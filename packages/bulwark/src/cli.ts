@@ -5,6 +5,7 @@ import { type Config, ConfigError, loadConfig } from './config.js';
 import { migrate, openDatabase } from './db/index.js';
 import { registerApiKeyCommands } from './auth/cli.js';
 import { startServer } from './serve.js';
+import { registerSloCommands } from './slo/cli.js';
 import { registerTaskCommands } from './tasks/cli.js';
 import { VERSION } from './version.js';
 
@@ -118,6 +119,7 @@ export function buildProgram(): Command {
     });
 
   registerTaskCommands(program, () => configFromEnv());
+  registerSloCommands(program);
   registerApiKeyCommands(program, () => configFromEnv());
 
   return program;

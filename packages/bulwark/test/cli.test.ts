@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -67,6 +67,38 @@ describe('bulwark CLI', () => {
     };
     expect(page.items).toHaveLength(5);
     expect(page.next_cursor).not.toBeNull();
+
+    // Recommendations are served at once from synthetic telemetry, and the slo CLI reads them.
+    const rec = await fetch(`${base}/api/v1/services/edge-gateway-0/slo-recommendations`);
+    expect(rec.status).toBe(200);
+    const cliEnv = { ...baseEnv, BULWARK_URL: base };
+    const table = await waitForExit(spawnBulwark(['slo', 'recommend', 'edge-gateway-0'], { env: cliEnv }));
+    expect(table.code, table.stderr).toBe(0);
+    expect(table.stdout).toMatch(/AVAILABILITY/);
+    expect(table.stdout).toMatch(/^balanced\s+\d+(\.\d+)?\s/m);
+    expect(table.stdout).toMatch(/cached/);
+
+    const dir = mkdtempSync(join(tmpdir(), 'bulwark-cli-'));
+    try {
+      const file = join(dir, 'graph.yaml');
+      writeFileSync(
+        file,
+        'nodes:\n  - service_id: cli-a\n  - service_id: cli-b\nedges:\n  - source: cli-a\n    target: cli-b\n    attributes: { criticality: hard }\n',
+      );
+      const imported = await waitForExit(spawnBulwark(['slo', 'graph', 'import', file], { env: cliEnv }));
+      expect(imported.code, imported.stderr).toBe(0);
+      expect(imported.stdout).toMatch(/ingested 2 node\(s\), 1 edge\(s\)/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const impact = await waitForExit(
+      spawnBulwark(['slo', 'impact', 'cli-b', '--current', '99.9', '--target', '99'], { env: cliEnv }),
+    );
+    expect(impact.code, impact.stderr).toBe(0);
+    expect(impact.stdout).toMatch(/^cli-a\s+upstream\s/m);
+    const unknown = await waitForExit(spawnBulwark(['slo', 'recommend', 'no-such-service'], { env: cliEnv }));
+    expect(unknown.code).not.toBe(0);
+    expect(unknown.stderr).toMatch(/404.*no-such-service/);
     child.kill('SIGTERM');
     expect((await exited).code).toBe(0);
   }, 90_000);

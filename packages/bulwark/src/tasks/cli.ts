@@ -3,6 +3,7 @@ import { ResourceGuard } from '@bulwark/resilience';
 import { type Command, InvalidArgumentError } from 'commander';
 import type { Config } from '../config.js';
 import { openDatabase } from '../db/index.js';
+import { api, print } from '../cli-api.js';
 import { VERSION } from '../version.js';
 import { createCallbackSender } from './callbacks.js';
 import { loadHttpTargets } from './handlers/http.js';
@@ -14,36 +15,6 @@ const positiveInt = (v: string) => {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
   return n;
-};
-
-async function api(method: string, path: string, body?: unknown): Promise<unknown> {
-  const base = (process.env.BULWARK_URL ?? 'http://127.0.0.1:8000').replace(/\/$/, '');
-  const headers: Record<string, string> = {};
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  if (process.env.BULWARK_API_KEY) headers['x-api-key'] = process.env.BULWARK_API_KEY;
-  let res: Response;
-  try {
-    res = await fetch(`${base}${path}`, {
-      method,
-      headers,
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-  } catch (err) {
-    throw new Error(
-      `cannot reach the Bulwark server at ${base} (${err instanceof Error ? err.message : String(err)}); set BULWARK_URL`,
-    );
-  }
-  const text = await res.text();
-  const parsed: unknown = text ? JSON.parse(text) : null;
-  if (!res.ok) {
-    const p = parsed as { detail?: string; title?: string } | null;
-    throw new Error(`${res.status} ${p?.title ?? ''}: ${p?.detail ?? text}`);
-  }
-  return parsed;
-}
-
-const print = (v: unknown): void => {
-  process.stdout.write(`${JSON.stringify(v, null, 2)}\n`);
 };
 
 export function registerTaskCommands(program: Command, loadConfig: () => Config): void {

@@ -163,14 +163,14 @@ export function latencyShareUnder(seconds: number, p50Ms: number): number {
  * The source's request counters as OpenMetrics text (`http_requests_total{service,code}` with
  * code 200 and 500, cumulative, one sample per step), ending with `# EOF`, for
  * `promtool tsdb create-blocks-from openmetrics`. With `histogram`, also the latency histogram
- * `http_request_duration_seconds{service,le}` (buckets, count, sum).
+ * `http_request_duration_seconds{service,le}` (buckets, count, sum) for all or the named services.
  */
 export function toOpenMetrics(
   source: SyntheticSource,
   services: string[],
   range: TimeRange,
   stepSeconds: number,
-  options: { histogram?: boolean } = {},
+  options: { histogram?: boolean | readonly string[] } = {},
 ): string {
   const lines = ['# TYPE http_requests counter'];
   const hist: string[] = ['# TYPE http_request_duration_seconds histogram'];
@@ -188,10 +188,13 @@ export function toOpenMetrics(
     let bad = 0;
     let sum = 0;
     const p = source.profile(service);
+    const withHistogram = Array.isArray(options.histogram)
+      ? options.histogram.includes(service)
+      : options.histogram === true;
     for (let t = start; t <= end; t += stepSeconds) {
       ok.push(`http_requests_total{service="${service}",code="200"} ${good} ${t}`);
       failed.push(`http_requests_total{service="${service}",code="500"} ${bad} ${t}`);
-      if (options.histogram) {
+      if (withHistogram) {
         les.forEach((le, i) => {
           buckets[i]?.push(`http_request_duration_seconds_bucket{service="${service}",le="${le}"} ${cum[i]} ${t}`);
         });
@@ -201,7 +204,7 @@ export function toOpenMetrics(
       const w = source.window(service, t, stepSeconds);
       good += w.good;
       bad += w.total - w.good;
-      if (options.histogram) {
+      if (withHistogram) {
         const p50 = p.latencyP50Ms * (1 + 0.3 * diurnal(t)) * w.latencyFactor;
         LATENCY_BUCKETS.forEach((b, i) => {
           cum[i] = (cum[i] as number) + Math.round(w.total * latencyShareUnder(b, p50));
@@ -210,8 +213,8 @@ export function toOpenMetrics(
         sum += (w.total * p50 * Math.exp((Math.log(4.5) / 2.326) ** 2 / 2)) / 1000;
       }
     }
-    lines.push(...ok, ...failed);
-    if (options.histogram) hist.push(...buckets.flat(), ...counts, ...sums);
+    for (const list of [ok, failed]) for (const l of list) lines.push(l);
+    if (withHistogram) for (const list of [...buckets, counts, sums]) for (const l of list) hist.push(l);
   }
-  return `${lines.join('\n')}\n${options.histogram ? `${hist.join('\n')}\n` : ''}# EOF\n`;
+  return `${lines.join('\n')}\n${hist.length > 1 ? `${hist.join('\n')}\n` : ''}# EOF\n`;
 }

@@ -300,7 +300,7 @@ describe('impact analysis', () => {
     ],
     ['payment', [{ target: 'psp', criticality: 'hard' as const }]],
   ]);
-  const nodes = new Map(
+  const values = new Map(
     Object.entries({
       gw: 0.9995,
       checkout: 0.999,
@@ -309,19 +309,21 @@ describe('impact analysis', () => {
       search: 0.999,
       'db-a': 0.99,
       'db-b': 0.99,
-    }).map(([k, v]) => [k, { self: v }]),
+    }),
   );
+  const upstream = new Map([
+    ['checkout', 1],
+    ['gw', 2],
+  ]);
 
-  it('propagates a lower payment target to every upstream service, largest drop first, flags SLOs at risk', () => {
+  it('bounds each service by its direct dependencies (end-to-end values), largest drop first, flags SLOs at risk', () => {
     const r = analyseImpact({
-      graph: { nodes, edges },
+      values,
+      edges,
       changed: 'payment',
       current: 0.999,
       proposed: 0.995,
-      upstream: new Map([
-        ['checkout', 1],
-        ['gw', 2],
-      ]),
+      upstream,
       targets: new Map([
         ['checkout', 99.8],
         ['gw', 99.0],
@@ -329,15 +331,18 @@ describe('impact analysis', () => {
     });
     expect(r.impacted_services.map((i) => i.service_id).sort()).toEqual(['checkout', 'gw']);
     const checkout = r.impacted_services.find((i) => i.service_id === 'checkout');
-    // checkout's chain: payment × psp × (1 − 0.01²)
+    // checkout's bound: payment (already end-to-end, psp not counted again) × (1 − 0.01²)
     const redundant = 1 - 0.01 * 0.01;
-    expect(checkout?.current_composite_availability).toBeCloseTo(0.999 * 0.9999 * redundant * 100, 3);
-    expect(checkout?.projected_composite_availability).toBeCloseTo(0.995 * 0.9999 * redundant * 100, 3);
+    expect(checkout?.current_composite_availability).toBeCloseTo(0.999 * redundant * 100, 3);
+    expect(checkout?.projected_composite_availability).toBeCloseTo(0.995 * redundant * 100, 3);
     expect(checkout?.slo_at_risk).toBe(true);
     expect(checkout?.newly_at_risk).toBe(true);
     expect(checkout?.relationship).toBe('upstream');
+    // gw sees checkout at min(its value, its bound): 0.999 before (bound 0.9989 > … no: min), after 0.995·redundant.
     const gw = r.impacted_services.find((i) => i.service_id === 'gw');
     expect(gw?.relationship).toBe('upstream (transitive)');
+    expect(gw?.current_composite_availability).toBeCloseTo(Math.min(0.999, 0.999 * redundant) * 0.999 * 100, 3);
+    expect(gw?.projected_composite_availability).toBeCloseTo(0.995 * redundant * 0.999 * 100, 3);
     expect(gw?.slo_at_risk).toBe(false);
     for (let i = 1; i < r.impacted_services.length; i++) {
       expect(r.impacted_services[i - 1]?.delta).toBeLessThanOrEqual(r.impacted_services[i]?.delta as number);
@@ -346,9 +351,27 @@ describe('impact analysis', () => {
     expect(r.summary.recommendation).toMatch(/1 upstream service\(s\) at risk/);
   });
 
+  it('stops propagating where a service is limited by its own value, not by the changed dependency', () => {
+    // payment improves but checkout's own planning value (99.9%) is the binding limit for gw.
+    const r = analyseImpact({
+      values,
+      edges,
+      changed: 'payment',
+      current: 0.999,
+      proposed: 0.99999,
+      upstream,
+      targets: new Map(),
+    });
+    const gw = r.impacted_services.find((i) => i.service_id === 'gw');
+    const checkout = r.impacted_services.find((i) => i.service_id === 'checkout');
+    expect(checkout?.delta).toBeGreaterThan(0);
+    expect(gw?.projected_composite_availability).toBeCloseTo(0.999 * 0.999 * 100, 3);
+  });
+
   it('a redundant replica absorbs most of a change', () => {
     const r = analyseImpact({
-      graph: { nodes, edges },
+      values,
+      edges,
       changed: 'db-a',
       current: 0.99,
       proposed: 0.9,
@@ -360,6 +383,37 @@ describe('impact analysis', () => {
     // (1 − 0.1·0.01) vs (1 − 0.01·0.01): a tiny drop, not 9 points.
     expect(Math.abs(c?.delta as number)).toBeLessThan(0.1);
     expect(c?.delta).toBeLessThan(0);
+  });
+
+  it('terminates on dependency cycles and reports them', () => {
+    const cyc = new Map([
+      ['a', [{ target: 'b', criticality: 'hard' as const }]],
+      [
+        'b',
+        [
+          { target: 'a', criticality: 'hard' as const },
+          { target: 'c', criticality: 'hard' as const },
+        ],
+      ],
+    ]);
+    const r = analyseImpact({
+      values: new Map([['a', 0.999]]),
+      edges: cyc,
+      changed: 'c',
+      current: 0.999,
+      proposed: 0.99,
+      upstream: new Map([
+        ['b', 1],
+        ['a', 2],
+      ]),
+      targets: new Map(),
+    });
+    expect(r.impacted_services).toHaveLength(2);
+    expect(r.impacted_services.every((i) => i.cycles?.[0]?.join() === 'a,b')).toBe(true);
+    expect(r.impacted_services.find((i) => i.service_id === 'b')?.projected_composite_availability).toBeCloseTo(
+      99 * 0.999,
+      3,
+    );
   });
 });
 

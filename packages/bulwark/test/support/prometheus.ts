@@ -47,9 +47,13 @@ export async function startBackfilledPrometheus(openMetrics: string): Promise<Ru
   const input = join(dir, 'data.om');
   const data = join(dir, 'data');
   writeFileSync(input, openMetrics.endsWith('# EOF\n') ? openMetrics : `${openMetrics}# EOF\n`);
-  await promisify(execFile)(PROMTOOL, ['tsdb', 'create-blocks-from', 'openmetrics', '--quiet', input, data], {
-    maxBuffer: 16 * 1024 * 1024,
-  });
+  await promisify(execFile)(
+    PROMTOOL,
+    ['tsdb', 'create-blocks-from', 'openmetrics', '--quiet', '--max-block-duration=768h', input, data],
+    {
+      maxBuffer: 16 * 1024 * 1024,
+    },
+  );
   const config = join(dir, 'prometheus.yml');
   writeFileSync(config, 'global:\n  scrape_interval: 15s\n  evaluation_interval: 15s\n');
   const port = await freePort();

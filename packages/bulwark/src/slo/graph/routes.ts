@@ -4,6 +4,8 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Database } from '../../db/types.js';
 import { BulwarkError, notFound } from '../../errors.js';
+import type { TelemetrySource } from '../../telemetry/types.js';
+import { discoverDependencies } from './discovery.js';
 import { createGraphIndexCache, DISCOVERY_SOURCES, type GraphIndexCache, ingestGraph, listServices } from './store.js';
 
 const serviceId = z
@@ -59,7 +61,11 @@ const ingestBody = z
   })
   .strict();
 
-export function graphRoutes(db: Database, graph: GraphIndexCache = createGraphIndexCache(db)): FastifyPluginAsync {
+export function graphRoutes(
+  db: Database,
+  graph: GraphIndexCache = createGraphIndexCache(db),
+  telemetry?: TelemetrySource,
+): FastifyPluginAsync {
   return async (app) => {
     const r = app.withTypeProvider<ZodTypeProvider>();
     r.post(
@@ -78,6 +84,30 @@ export function graphRoutes(db: Database, graph: GraphIndexCache = createGraphIn
         ingestGraph(db, {
           ...request.body,
           timestamp: request.body.timestamp ? new Date(request.body.timestamp) : undefined,
+        }),
+    );
+
+    r.post(
+      '/api/v1/services/dependencies/discover',
+      {
+        config: { auth: { action: 'admin' } },
+        schema: {
+          tags: ['slo'],
+          summary:
+            'Discover dependencies from OpenTelemetry service-graph metrics and ingest them (otel_service_graph)',
+          body: z
+            .object({
+              lookback_minutes: z.number().int().min(1).max(10_080).default(60),
+              min_rps: z.number().min(0).default(0),
+            })
+            .strict()
+            .default({ lookback_minutes: 60, min_rps: 0 }),
+        },
+      },
+      async (request) =>
+        discoverDependencies(db, telemetry, {
+          lookbackMinutes: request.body.lookback_minutes,
+          minRps: request.body.min_rps,
         }),
     );
 

@@ -1,15 +1,23 @@
-import { type CompositeInput, compositeAvailabilities } from '../graph/composite-availability.js';
+import type { DependencyEdge } from '../graph/composite-availability.js';
+import { stronglyConnectedComponents } from '../graph/scc.js';
 
 /**
  * Impact analysis (FR-4): what a change of one service's availability does to every service that
- * depends on it. For each upstream service the composite bound of its hard dependency chain (its
- * own availability left out) is computed with the changed service at its current and at its
- * proposed availability, compared with the upstream service's active SLO target, and sorted by
- * the size of the drop. All upstream services are solved over one graph in one pass.
+ * depends on it.
+ *
+ * Planning availabilities (SLO targets, else observed) are end-to-end: a service's number already
+ * includes what its own dependencies cost it. So a service's dependency bound is the product over
+ * its *direct* hard dependencies of their effective availability (redundancy groups as
+ * 1 − Π(1 − R)), and a service's effective availability is the lower of its planning value and
+ * its bound. Multiplying every transitive dependency instead would count each one again at every
+ * level. A change propagates upward only as far as it pushes some service's bound below its own
+ * planning value, which is exactly when that service's SLO is at risk. Dependency cycles are
+ * broken at the first revisited member (its planning value is used) and reported.
  */
 export interface ImpactInput {
-  /** Every node's planning availability (0–1): its SLO target, else its observed availability. */
-  graph: CompositeInput;
+  /** Planning availability (0–1) per service; absent = unknown (its bound is used). */
+  values: ReadonlyMap<string, number>;
+  edges: ReadonlyMap<string, readonly DependencyEdge[]>;
   changed: string;
   /** 0–1. */
   current: number;
@@ -32,7 +40,7 @@ export interface ImpactedService {
   /** At risk only because of this change (fine before it). */
   newly_at_risk: boolean;
   risk_detail?: string;
-  /** Cycles (dependency loops) on this service's path, contracted to their weakest member. */
+  /** Dependency cycles this service is part of. */
   cycles?: string[][];
 }
 
@@ -49,30 +57,63 @@ export interface ImpactResult {
 
 const r4 = (x: number) => Number(x.toFixed(4));
 
+/** Dependency bound (0–1) of every service reachable in `edges`, with `changed` at `value`. */
+export function dependencyBounds(
+  values: ReadonlyMap<string, number>,
+  edges: ReadonlyMap<string, readonly DependencyEdge[]>,
+  changed: string | undefined,
+  value: number | undefined,
+): { bound: (service: string) => number; effective: (service: string) => number } {
+  const eff = new Map<string, number>();
+  const bounds = new Map<string, number>();
+  const onStack = new Set<string>();
+  const planning = (s: string) => (s === changed && value !== undefined ? value : values.get(s));
+  const bound = (s: string): number => {
+    const cached = bounds.get(s);
+    if (cached !== undefined) return cached;
+    onStack.add(s);
+    let r = 1;
+    const groups = new Map<string, number>();
+    for (const e of edges.get(s) ?? []) {
+      if (e.criticality !== 'hard' || e.target === s) continue;
+      const a = effective(e.target);
+      if (e.redundancy_group) groups.set(e.redundancy_group, (groups.get(e.redundancy_group) ?? 1) * (1 - a));
+      else r *= a;
+    }
+    for (const allDown of groups.values()) r *= 1 - allDown;
+    onStack.delete(s);
+    bounds.set(s, r);
+    return r;
+  };
+  const effective = (s: string): number => {
+    const cached = eff.get(s);
+    if (cached !== undefined) return cached;
+    const p = planning(s);
+    if (onStack.has(s)) return p ?? 1; // a cycle: break it at the revisited member
+    const b = bound(s);
+    const v = p === undefined ? b : Math.min(p, b);
+    eff.set(s, v);
+    return v;
+  };
+  return { bound, effective };
+}
+
 export function analyseImpact(input: ImpactInput): ImpactResult {
   const upstream = [...input.upstream.keys()].filter((s) => s !== input.changed);
-  const withValue = (value: number): CompositeInput => {
-    const nodes = new Map(input.graph.nodes);
-    nodes.set(input.changed, { ...nodes.get(input.changed), self: value });
-    return { nodes, edges: input.graph.edges };
-  };
-  const own = (g: CompositeInput, s: string) => {
-    const n = g.nodes.get(s);
-    return n?.self ?? 1;
-  };
-  const gCur = withValue(input.current);
-  const gNew = withValue(input.proposed);
-  const before = compositeAvailabilities(gCur, upstream);
-  const after = compositeAvailabilities(gNew, upstream);
+  const before = dependencyBounds(input.values, input.edges, input.changed, input.current);
+  const after = dependencyBounds(input.values, input.edges, input.changed, input.proposed);
+  const hardSucc = (n: string) =>
+    (input.edges.get(n) ?? []).filter((e) => e.criticality === 'hard').map((e) => e.target);
+  const cycles = stronglyConnectedComponents([input.changed, ...upstream], hardSucc).filter(
+    (c) => c.length > 1 || hardSucc(c[0] as string).includes(c[0] as string),
+  );
+  const cycleOf = new Map<string, string[]>();
+  for (const c of cycles) for (const m of c) cycleOf.set(m, [...c].sort());
+
   const out: ImpactedService[] = [];
   for (const s of upstream) {
-    const b = before.get(s);
-    const a = after.get(s);
-    if (!b || !a) continue;
-    // The bound of the dependency chain: divide the service's own availability back out.
-    const selfCur = Math.max(own(gCur, s), 1e-12);
-    const cur = (b.availability / selfCur) * 100;
-    const proj = (a.availability / selfCur) * 100;
+    const cur = before.bound(s) * 100;
+    const proj = after.bound(s) * 100;
     const target = input.targets.get(s);
     const depth = input.upstream.get(s) ?? 1;
     const atRisk = target === undefined ? null : proj < target - 1e-9;
@@ -87,12 +128,10 @@ export function analyseImpact(input: ImpactInput): ImpactResult {
       slo_at_risk: atRisk,
       newly_at_risk: atRisk === true && cur >= (target as number) - 1e-9,
     };
-    if (atRisk) {
-      item.risk_detail = `Composite drops below SLO target (${target}% > ${r4(proj)}%)`;
-    } else if (target === undefined) {
-      item.risk_detail = 'No active SLO to compare against';
-    }
-    if (b.cycles.length > 0) item.cycles = b.cycles;
+    if (atRisk) item.risk_detail = `Composite drops below SLO target (${target}% > ${r4(proj)}%)`;
+    else if (target === undefined) item.risk_detail = 'No active SLO to compare against';
+    const cycle = cycleOf.get(s);
+    if (cycle) item.cycles = [cycle];
     out.push(item);
   }
   out.sort((x, y) => x.delta - y.delta || x.service_id.localeCompare(y.service_id));

@@ -2,14 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import type { Database } from '../../db/types.js';
 import { BulwarkError, notFound } from '../../errors.js';
-import type { CompositeInput, DependencyEdge, NodeAvailability } from '../graph/composite-availability.js';
+import type { DependencyEdge } from '../graph/composite-availability.js';
 import type { GraphIndexCache } from '../graph/store.js';
 import { observedAvailabilities } from '../recommend/store.js';
 import { analyseImpact, type ImpactResult } from './impact.js';
 
 /**
  * Impact analysis adapter. Planning availability of every service: its active SLO target, else
- * the availability observed by its latest recommendation, else unknown (counted, assumed 100%).
+ * the availability observed by its latest recommendation, else unknown (counted; its own
+ * dependency bound stands in for it).
  * No telemetry call is made, so the analysis works while Prometheus is down.
  */
 export interface ImpactRequest {
@@ -45,13 +46,13 @@ export function createImpactService(o: { db: Database; graph: GraphIndexCache })
       // Nodes: the changed service, its upstream services, and everything they depend on.
       const involved = new Set<string>([req.service_id, ...upstream.keys()]);
       for (const u of [...involved]) for (const d of index.reachable(u, 'downstream', 10).keys()) involved.add(d);
-      const nodes = new Map<string, NodeAvailability>();
+      const values = new Map<string, number>();
       const edges = new Map<string, DependencyEdge[]>();
       let unknown = 0;
       for (const id of involved) {
         const planned = targets.get(id) ?? observed.get(id);
-        if (planned === undefined && id !== req.service_id && !upstream.has(id)) unknown++;
-        nodes.set(id, planned === undefined ? {} : { self: planned / 100 });
+        if (planned === undefined && id !== req.service_id) unknown++;
+        if (planned !== undefined) values.set(id, planned / 100);
         edges.set(
           id,
           index.outEdges(id).map((e) => ({
@@ -69,9 +70,9 @@ export function createImpactService(o: { db: Database; graph: GraphIndexCache })
           `${req.service_id} has no active SLO and no observed availability yet: pass proposed_change.current_target`,
         );
       }
-      const graph: CompositeInput = { nodes, edges };
       const result = analyseImpact({
-        graph,
+        values,
+        edges,
         changed: req.service_id,
         current: currentPct / 100,
         proposed: req.proposed_change.proposed_target / 100,

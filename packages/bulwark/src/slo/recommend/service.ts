@@ -112,42 +112,55 @@ export function createRecommendationService(o: RecommendationServiceOptions) {
     return out;
   }
 
+  /**
+   * The dependency graph the bound is computed over. Observed availabilities are end-to-end (a
+   * dependency's number already includes what its own dependencies cost it), so a measured
+   * dependency is a leaf: expanding it would count its dependencies again. Dependencies without
+   * telemetry are expanded into their own dependencies (or use their published SLA).
+   */
   async function dependencyGraph(service: string, range: TimeRange, lookbackDays: number) {
     const snap = await o.graph.current();
     const index = snap.index;
-    const reachable = [...index.reachable(service, 'downstream', 10).keys()].filter((s) => s !== service);
-    const edges = new Map<string, DependencyEdge[]>();
-    for (const id of [service, ...reachable]) {
-      edges.set(
-        id,
-        index.outEdges(id).map((e) => ({
-          target: e.target,
-          criticality: e.criticality as DependencyEdge['criticality'],
-          redundancy_group: e.redundancy_group ?? undefined,
-        })),
-      );
-    }
-    const meta =
-      reachable.length === 0
-        ? []
-        : await o.db.query<{ id: string; service_type: string; published_sla: number | null }>(
-            sql`select id, service_type, published_sla from services where id in (${inList(reachable)})`,
-          );
-    const metaOf = new Map(meta.map((m) => [m.id, m]));
-    const measured = await mapLimit(reachable, 8, (id) => dependencyAvailability(id, range, lookbackDays));
     const nodes = new Map<string, NodeAvailability>();
+    const edges = new Map<string, DependencyEdge[]>();
+    const toEdges = (id: string) =>
+      index.outEdges(id).map((e) => ({
+        target: e.target,
+        criticality: e.criticality as DependencyEdge['criticality'],
+        redundancy_group: e.redundancy_group ?? undefined,
+      }));
+    edges.set(service, toEdges(service));
+    let frontier = [...new Set(index.outEdges(service).map((e) => e.target))].filter((t) => t !== service);
+    const seen = new Set<string>([service]);
     let unmeasured = 0;
-    reachable.forEach((id, i) => {
-      const m = metaOf.get(id);
-      const self = measured[i];
-      const external = m?.service_type === 'external';
-      if (self === undefined && m?.published_sla == null) unmeasured++;
-      nodes.set(id, {
-        ...(self !== undefined ? { self } : {}),
-        ...(m?.published_sla != null ? { publishedSla: m.published_sla } : {}),
-        external,
+    for (let depth = 1; depth <= 10 && frontier.length > 0; depth++) {
+      frontier = frontier.filter((id) => !seen.has(id));
+      for (const id of frontier) seen.add(id);
+      if (frontier.length === 0) break;
+      const meta = await o.db.query<{ id: string; service_type: string; published_sla: number | null }>(
+        sql`select id, service_type, published_sla from services where id in (${inList(frontier)})`,
+      );
+      const metaOf = new Map(meta.map((m) => [m.id, m]));
+      const measured = await mapLimit(frontier, 8, (id) => dependencyAvailability(id, range, lookbackDays));
+      const next: string[] = [];
+      frontier.forEach((id, i) => {
+        const m = metaOf.get(id);
+        const self = measured[i];
+        const external = m?.service_type === 'external';
+        if (self !== undefined) {
+          nodes.set(id, { self, external });
+        } else if (m?.published_sla != null) {
+          nodes.set(id, { publishedSla: m.published_sla, external });
+        } else {
+          // Unmeasured: its own dependencies stand in for it.
+          unmeasured++;
+          nodes.set(id, { external });
+          edges.set(id, toEdges(id));
+          for (const e of index.outEdges(id)) next.push(e.target);
+        }
       });
-    });
+      frontier = next;
+    }
     const graph: CompositeInput = { nodes, edges };
     return { graph, snapshotId: snap.snapshotId, unmeasured };
   }
@@ -193,7 +206,7 @@ export function createRecommendationService(o: RecommendationServiceOptions) {
     if (deps.unmeasured > 0) {
       for (const r of output.recommendations) {
         r.explanation.warnings.push(
-          `${deps.unmeasured} dependenc${deps.unmeasured === 1 ? 'y has' : 'ies have'} no telemetry and no published SLA; assumed 100% in the composite bound`,
+          `${deps.unmeasured} dependenc${deps.unmeasured === 1 ? 'y has' : 'ies have'} no telemetry and no published SLA; their own dependencies stand in for them in the composite bound`,
         );
       }
     }
