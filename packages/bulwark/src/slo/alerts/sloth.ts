@@ -1,0 +1,336 @@
+/**
+ * Sloth `prometheus/v1` spec export, and `validateSpec`: a `sloth validate`-like check of a Sloth
+ * spec or an OpenSLO v1 file that reports every problem with its location. Pure.
+ *
+ * What a Sloth spec cannot carry (so `sloth generate` output lacks it): the SLO period (a CLI flag,
+ * `--default-slo-period`), low-traffic protection, the no-data alert, and distinct page / ticket
+ * alert names (Sloth names both alerts `alerting.name` and tells them apart by `sloth_severity`).
+ */
+import { stringify } from 'yaml';
+import { formatNumber, LABEL_NAME_RE, METRIC_NAME_RE, pascalCase } from './promql.js';
+import { resolveSli, type SliOptions } from './sli.js';
+import { checkOpenSlo } from './openslo.js';
+import { assertValidSloDefinition, queryTemplateProblem, type SloDefinition } from './types.js';
+import { isRecord, loadYamlDocuments, type SourceDocument, type SpecPath, type SpecProblem } from './yaml-source.js';
+
+/**
+ * Sloth spec version.
+ *
+ * @example
+ * ```ts
+ * toSlothSpec(def).version === SLOTH_SPEC_VERSION; // => true
+ * ```
+ */
+export const SLOTH_SPEC_VERSION = 'prometheus/v1';
+
+/**
+ * Labels and annotations of one Sloth alert (page or ticket).
+ *
+ * @example
+ * ```ts
+ * const page: SlothAlert = { labels: { severity: 'critical' } };
+ * ```
+ */
+export interface SlothAlert {
+  disable?: boolean;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+
+/**
+ * One SLO of a Sloth spec.
+ *
+ * @example
+ * ```ts
+ * toSlothSpec(def).slos[0]?.sli.events.error_query; // a query with {{.window}}
+ * ```
+ */
+export interface SlothSlo {
+  name: string;
+  objective: number;
+  description?: string;
+  labels?: Record<string, string>;
+  sli: { events: { error_query: string; total_query: string } };
+  alerting: {
+    name: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    page_alert: SlothAlert;
+    ticket_alert: SlothAlert;
+  };
+}
+
+/**
+ * A Sloth `prometheus/v1` spec.
+ *
+ * @example
+ * ```ts
+ * const spec: SlothSpec = toSlothSpec(def);
+ * ```
+ */
+export interface SlothSpec {
+  version: typeof SLOTH_SPEC_VERSION;
+  service: string;
+  labels?: Record<string, string>;
+  slos: SlothSlo[];
+}
+
+/**
+ * Options of {@link toSlothSpec}.
+ *
+ * @example
+ * ```ts
+ * toSlothYaml(def, { severityLabels: { page: 'P1', ticket: 'P3' } });
+ * ```
+ */
+export interface SlothExportOptions extends SliOptions {
+  /** Values of the `severity` label; default `critical` (page) and `warning` (ticket). */
+  severityLabels?: { page: string; ticket: string };
+  /** Runbook URL template with `{service}` and `{slo}`; default `https://runbooks.example.com/slo/{service}/{slo}`. */
+  runbookUrl?: string;
+}
+
+/**
+ * Exports a definition as a Sloth `prometheus/v1` spec (events SLIs with `{{.window}}` queries).
+ *
+ * @example
+ * ```ts
+ * toSlothSpec({ service: 'checkout', period: '30d',
+ *   objectives: [{ name: 'availability', sli: { kind: 'availability' }, target: 99.9 }] }).slos[0]?.objective;
+ * // => 99.9
+ * ```
+ */
+export function toSlothSpec(def: SloDefinition, options: SlothExportOptions = {}): SlothSpec {
+  assertValidSloDefinition(def);
+  const severity = options.severityLabels ?? { page: 'critical', ticket: 'warning' };
+  const labels = { ...(def.team !== undefined ? { team: def.team } : {}), ...(def.labels ?? {}) };
+  const runbookTemplate = options.runbookUrl ?? 'https://runbooks.example.com/slo/{service}/{slo}';
+  return {
+    version: SLOTH_SPEC_VERSION,
+    service: def.service,
+    ...(Object.keys(labels).length > 0 ? { labels } : {}),
+    slos: def.objectives.map((objective) => {
+      const sli = resolveSli(def, objective, options);
+      return {
+        name: objective.name,
+        objective: objective.target,
+        description: `${objective.name} of ${def.service}: ${formatNumber(objective.target)}% of events good over the SLO period.`,
+        sli: { events: { error_query: sli.errorQuery, total_query: sli.totalQuery } },
+        alerting: {
+          name: `${pascalCase(def.service)}${pascalCase(objective.name)}BurnRate`,
+          labels: { category: objective.sli.kind },
+          annotations: {
+            summary: '{{$labels.sloth_service}} {{$labels.sloth_slo}} SLO error budget burn rate is over expected.',
+            runbook_url: runbookTemplate.replaceAll('{service}', def.service).replaceAll('{slo}', objective.name),
+          },
+          page_alert: { labels: { severity: severity.page } },
+          ticket_alert: { labels: { severity: severity.ticket } },
+        },
+      };
+    }),
+  };
+}
+
+/**
+ * {@link toSlothSpec} as YAML, headed by comments on the period flag and what Sloth cannot express.
+ *
+ * @example
+ * ```ts
+ * toSlothYaml(def).includes('version: prometheus/v1'); // => true
+ * ```
+ */
+export function toSlothYaml(def: SloDefinition, options: SlothExportOptions = {}): string {
+  const spec = toSlothSpec(def, options);
+  const header = [
+    `# Generated by Bulwark. Sloth keeps the period out of the spec: sloth generate --default-slo-period=${def.period}`,
+    '# Not expressible in Sloth: low-traffic protection and the no-data alert (use Bulwark-generated rules for those).',
+  ];
+  return `${header.join('\n')}\n${stringify(spec, { lineWidth: 0, aliasDuplicateObjects: false })}`;
+}
+
+/**
+ * Validates a spec file like `sloth validate`: a Sloth `prometheus/v1` spec (one or more YAML
+ * documents) or an OpenSLO v1 file (checked as {@link checkOpenSlo} would import it). Returns every
+ * problem with document index, path, line and column; an empty list means valid. PromQL is checked
+ * structurally (brackets, strings, `{{.window}}`), not parsed: promtool stays the authority.
+ *
+ * @example
+ * ```ts
+ * validateSpec('version: prometheus/v1\nservice: x\nslos: []\n');
+ * // => [{ document: 0, path: 'slos', message: 'at least one SLO is required', line: 3, column: 7 }]
+ * ```
+ */
+export function validateSpec(text: string): SpecProblem[] {
+  const problems: SpecProblem[] = [];
+  const docs = loadYamlDocuments(text, problems).filter((d) => d.value !== null && d.value !== undefined);
+  if (problems.length > 0) return problems;
+  if (docs.length === 0) return [{ document: 0, path: '', message: 'the spec is empty' }];
+  const isOpenSlo = docs.some(
+    (d) => isRecord(d.value) && typeof d.value.apiVersion === 'string' && d.value.apiVersion.startsWith('openslo'),
+  );
+  if (isOpenSlo) return checkOpenSlo(text).problems;
+  for (const doc of docs) validateSlothDocument(doc);
+  return problems;
+}
+
+const SPEC_KEYS = ['version', 'service', 'labels', 'slos'];
+const SLO_KEYS = ['name', 'objective', 'description', 'labels', 'sli', 'alerting'];
+const SLI_KEYS = ['events', 'raw', 'plugin'];
+const ALERTING_KEYS = ['name', 'labels', 'annotations', 'page_alert', 'ticket_alert'];
+const ALERT_KEYS = ['disable', 'labels', 'annotations'];
+
+function unknownKeys(doc: SourceDocument, at: SpecPath, value: Record<string, unknown>, allowed: string[]): void {
+  for (const key of Object.keys(value)) {
+    if (!allowed.includes(key))
+      doc.problem([...at, key], `unknown field ${JSON.stringify(key)} (expected one of ${allowed.join(', ')})`);
+  }
+}
+
+function checkStringMap(doc: SourceDocument, at: SpecPath, value: unknown, what: 'label' | 'annotation'): void {
+  if (value === undefined || value === null) return;
+  if (!isRecord(value)) {
+    doc.problem(at, `${what}s must be a mapping of names to values`);
+    return;
+  }
+  for (const [k, v] of Object.entries(value)) {
+    if (!LABEL_NAME_RE.test(k) || (what === 'label' && k === '__name__')) {
+      doc.problem([...at, k], `${JSON.stringify(k)} is not a valid Prometheus ${what} name`);
+    }
+    if (typeof v === 'object' && v !== null) doc.problem([...at, k], `${what} values must be scalars`);
+  }
+}
+
+function checkQuery(doc: SourceDocument, at: SpecPath, value: unknown): void {
+  if (typeof value !== 'string' || value.trim() === '') {
+    doc.problem(at, 'a PromQL query is required');
+    return;
+  }
+  const problem = queryTemplateProblem(value);
+  if (problem) doc.problem(at, problem);
+}
+
+function validateSlothDocument(doc: SourceDocument): void {
+  const v = doc.value;
+  if (!isRecord(v)) {
+    doc.problem([], 'a Sloth spec must be a mapping with version, service and slos');
+    return;
+  }
+  if (v.version !== SLOTH_SPEC_VERSION) {
+    doc.problem(
+      ['version'],
+      v.version === undefined
+        ? `version is required (${SLOTH_SPEC_VERSION})`
+        : `unsupported version ${JSON.stringify(v.version)}: expected ${SLOTH_SPEC_VERSION} (or an OpenSLO v1 file)`,
+    );
+  }
+  unknownKeys(doc, [], v, SPEC_KEYS);
+  if (typeof v.service !== 'string' || v.service.trim() === '') doc.problem(['service'], 'service is required');
+  checkStringMap(doc, ['labels'], v.labels, 'label');
+  if (!Array.isArray(v.slos) || v.slos.length === 0) {
+    doc.problem(['slos'], 'at least one SLO is required');
+    return;
+  }
+  const names = new Map<string, number>();
+  v.slos.forEach((slo: unknown, i) => {
+    const at: SpecPath = ['slos', i];
+    if (!isRecord(slo)) {
+      doc.problem(at, 'an SLO must be a mapping');
+      return;
+    }
+    unknownKeys(doc, at, slo, SLO_KEYS);
+    if (typeof slo.name !== 'string' || slo.name.trim() === '') doc.problem([...at, 'name'], 'name is required');
+    else {
+      const prev = names.get(slo.name);
+      if (prev !== undefined)
+        doc.problem([...at, 'name'], `duplicate SLO name ${JSON.stringify(slo.name)} (also slos[${prev}])`);
+      else names.set(slo.name, i);
+    }
+    if (typeof slo.objective !== 'number' || !Number.isFinite(slo.objective)) {
+      doc.problem([...at, 'objective'], 'objective is required: a percent in (0, 100], e.g. 99.9');
+    } else if (!(slo.objective > 0 && slo.objective <= 100)) {
+      doc.problem(
+        [...at, 'objective'],
+        `objective ${slo.objective} is out of range: it must be above 0 and at most 100`,
+      );
+    }
+    checkStringMap(doc, [...at, 'labels'], slo.labels, 'label');
+    validateSli(doc, [...at, 'sli'], slo.sli);
+    validateAlerting(doc, [...at, 'alerting'], slo.alerting);
+  });
+}
+
+function validateSli(doc: SourceDocument, at: SpecPath, sli: unknown): void {
+  if (!isRecord(sli)) {
+    doc.problem(at, 'sli is required (events, raw or plugin)');
+    return;
+  }
+  unknownKeys(doc, at, sli, SLI_KEYS);
+  const kinds = SLI_KEYS.filter((k) => sli[k] !== undefined && sli[k] !== null);
+  if (kinds.length !== 1) {
+    doc.problem(
+      at,
+      `exactly one of events, raw and plugin is required, found ${kinds.length === 0 ? 'none' : kinds.join(', ')}`,
+    );
+    return;
+  }
+  const events = sli.events;
+  if (events !== undefined) {
+    if (!isRecord(events)) {
+      doc.problem([...at, 'events'], 'events needs error_query and total_query');
+      return;
+    }
+    unknownKeys(doc, [...at, 'events'], events, ['error_query', 'total_query']);
+    checkQuery(doc, [...at, 'events', 'error_query'], events.error_query);
+    checkQuery(doc, [...at, 'events', 'total_query'], events.total_query);
+  }
+  const raw = sli.raw;
+  if (raw !== undefined) {
+    if (!isRecord(raw)) doc.problem([...at, 'raw'], 'raw needs error_ratio_query');
+    else {
+      unknownKeys(doc, [...at, 'raw'], raw, ['error_ratio_query']);
+      checkQuery(doc, [...at, 'raw', 'error_ratio_query'], raw.error_ratio_query);
+    }
+  }
+  const plugin = sli.plugin;
+  if (plugin !== undefined) {
+    if (!isRecord(plugin) || typeof plugin.id !== 'string' || plugin.id === '')
+      doc.problem([...at, 'plugin', 'id'], 'plugin.id is required');
+    else unknownKeys(doc, [...at, 'plugin'], plugin, ['id', 'options']);
+  }
+}
+
+function validateAlerting(doc: SourceDocument, at: SpecPath, alerting: unknown): void {
+  const a = alerting ?? {};
+  if (!isRecord(a)) {
+    doc.problem(at, 'alerting must be a mapping');
+    return;
+  }
+  unknownKeys(doc, at, a, ALERTING_KEYS);
+  const enabled = (['page_alert', 'ticket_alert'] as const).some((k) => {
+    const alert = a[k];
+    return !(isRecord(alert) && alert.disable === true);
+  });
+  if (typeof a.name !== 'string' || a.name === '') {
+    if (enabled) doc.problem([...at, 'name'], 'alerting.name is required while the page or ticket alert is enabled');
+  } else if (!METRIC_NAME_RE.test(a.name)) {
+    doc.problem(
+      [...at, 'name'],
+      `${JSON.stringify(a.name)} is not a valid Prometheus alert name ([a-zA-Z_:][a-zA-Z0-9_:]*)`,
+    );
+  }
+  checkStringMap(doc, [...at, 'labels'], a.labels, 'label');
+  checkStringMap(doc, [...at, 'annotations'], a.annotations, 'annotation');
+  for (const k of ['page_alert', 'ticket_alert'] as const) {
+    const alert = a[k];
+    if (alert === undefined || alert === null) continue;
+    if (!isRecord(alert)) {
+      doc.problem([...at, k], `${k} must be a mapping`);
+      continue;
+    }
+    unknownKeys(doc, [...at, k], alert, ALERT_KEYS);
+    if (alert.disable !== undefined && typeof alert.disable !== 'boolean')
+      doc.problem([...at, k, 'disable'], 'disable must be true or false');
+    checkStringMap(doc, [...at, k, 'labels'], alert.labels, 'label');
+    checkStringMap(doc, [...at, k, 'annotations'], alert.annotations, 'annotation');
+  }
+}
