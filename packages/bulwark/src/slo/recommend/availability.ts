@@ -55,27 +55,126 @@ export interface PeriodOptions {
   /** Mean block length in days of the stationary bootstrap. */
   meanBlockDays: number;
   rand: RandomSource;
+  /** Half-life (days) of the recency weighting of block starts; default: no weighting. */
+  recencyHalfLifeDays?: number;
+  /** Model incidents separately (Poisson–Gamma); default true. */
+  incidents?: boolean;
 }
 
-/** Availability (0–1) of `samples` simulated periods, sorted ascending. */
+/**
+ * Availability (0–1) of `samples` simulated periods, sorted ascending.
+ *
+ * Two components, because a month is "ordinary days plus whatever incidents happen":
+ * - ordinary days: each day's failures with its incident excess removed, drawn by a block
+ *   bootstrap whose block starts favour recent days (half-life `recencyHalfLifeDays`), so a
+ *   deploy regression or fix during the lookback moves the forecast toward the current regime;
+ * - incidents: an incident day is one whose error rate is well above the median day's
+ *   (> 3× median + 0.01 points); its excess failures are its incident cost. The number of incidents in a
+ *   period is Poisson with a rate drawn from its Gamma posterior (Jeffreys prior: shape k + ½,
+ *   rate = days observed), so a short spotless history still carries some incident risk; each
+ *   incident costs a share of a day's traffic drawn from the observed incident costs, or, with
+ *   none observed, log-uniformly between 0.1% and 3% of a day (a few minutes to ~45 minutes down).
+ */
 export function simulatePeriods(days: readonly DayCounts[], o: PeriodOptions): Float64Array {
   const out = new Float64Array(o.samples);
   const n = days.length;
-  const bad = Float64Array.from(days, (d) => d.total - d.good);
+  const rates = days.map((d) => (d.total > 0 ? (d.total - d.good) / d.total : 0));
+  const median = quantileSorted(Float64Array.from(rates).sort(), 0.5);
+  const threshold = median * 3 + 1e-4;
+  const clean = new Float64Array(n);
   const total = Float64Array.from(days, (d) => d.total);
-  const idx = new Int32Array(o.periodDays);
+  const incidentCosts: number[] = [];
+  days.forEach((d, i) => {
+    const bad = d.total - d.good;
+    const r = rates[i] as number;
+    if (r > threshold) {
+      incidentCosts.push(r - median);
+      clean[i] = median * d.total;
+    } else {
+      clean[i] = bad;
+    }
+  });
+  // Recency-weighted block starts (cumulative weights for inverse-CDF sampling).
+  const halfLife = o.recencyHalfLifeDays ?? Number.POSITIVE_INFINITY;
+  const cum = new Float64Array(n);
+  let acc = 0;
+  for (let i = 0; i < n; i++) {
+    acc += 2 ** (-(n - 1 - i) / halfLife);
+    cum[i] = acc;
+  }
+  const startAt = () => {
+    const u = o.rand() * acc;
+    let lo = 0;
+    let hi = n - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((cum[mid] as number) < u) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  const p = 1 / Math.max(1, o.meanBlockDays);
+  const shape = incidentCosts.length + 0.5;
   for (let s = 0; s < o.samples; s++) {
-    blockBootstrap(n, o.periodDays, o.meanBlockDays, o.rand, idx);
     let b = 0.5;
     let t = 1;
+    let cur = startAt();
     for (let i = 0; i < o.periodDays; i++) {
-      const k = idx[i] as number;
-      b += bad[k] as number;
-      t += total[k] as number;
+      if (i > 0) cur = o.rand() < p ? startAt() : cur + 1 < n ? cur + 1 : startAt();
+      b += clean[cur] as number;
+      t += total[cur] as number;
     }
-    out[s] = 1 - b / t;
+    if (o.incidents !== false) {
+      const lambda = gamma(shape, o.rand) / n;
+      const k = poisson(lambda * o.periodDays, o.rand);
+      const perDay = t / o.periodDays;
+      for (let j = 0; j < k; j++) {
+        // Observed costs are jittered log-normally (σ = JITTER): the next incident need not be
+        // exactly as large as one already seen.
+        const cost =
+          incidentCosts.length > 0
+            ? (incidentCosts[Math.floor(o.rand() * incidentCosts.length)] as number) *
+              Math.exp(JITTER * Math.sqrt(-2 * Math.log(Math.max(1e-12, o.rand()))) * Math.cos(2 * Math.PI * o.rand()))
+            : Math.exp(Math.log(0.001) + o.rand() * (Math.log(0.03) - Math.log(0.001)));
+        b += cost * perDay;
+      }
+    }
+    out[s] = Math.max(0, 1 - b / t);
   }
   return out.sort();
+}
+
+/** Gamma(shape, 1) variate (Marsaglia–Tsang; boosted for shape < 1). */
+function gamma(shape: number, rand: RandomSource): number {
+  if (shape < 1) return gamma(shape + 1, rand) * rand() ** (1 / shape);
+  const d = shape - 1 / 3;
+  const c = 1 / Math.sqrt(9 * d);
+  for (;;) {
+    let x: number;
+    let v: number;
+    do {
+      const u1 = Math.max(1e-12, rand());
+      x = Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * rand());
+      v = 1 + c * x;
+    } while (v <= 0);
+    v = v * v * v;
+    const u = rand();
+    if (u < 1 - 0.0331 * x ** 4 || Math.log(u) < 0.5 * x * x + d * (1 - v + Math.log(v))) return d * v;
+  }
+}
+
+/** Poisson variate (inversion; the means here are small). */
+function poisson(mean: number, rand: RandomSource): number {
+  let k = 0;
+  let prob = Math.exp(-mean);
+  let cdf = prob;
+  const u = rand();
+  while (u > cdf && k < 1000) {
+    k++;
+    prob *= mean / k;
+    cdf += prob;
+  }
+  return k;
 }
 
 export interface AvailabilityTier {
@@ -112,6 +211,8 @@ export interface AvailabilityAnalysis {
 }
 
 const MEAN_BLOCK_DAYS = 2;
+const RECENCY_HALF_LIFE_DAYS = 21;
+const JITTER = 0.5;
 
 /** Highest meaningful target for a traffic volume: ≥ 3 failed requests of budget per period. */
 export function trafficCap(days: readonly DayCounts[], periodDays: number): number {
@@ -144,6 +245,7 @@ export function analyseAvailability(input: AvailabilityInputs): AvailabilityAnal
     samples: input.samples ?? 2000,
     meanBlockDays: MEAN_BLOCK_DAYS,
     rand,
+    recencyHalfLifeDays: RECENCY_HALF_LIFE_DAYS,
   });
   const good = days.reduce((s, d) => s + d.good, 0);
   const total = days.reduce((s, d) => s + d.total, 0);
@@ -202,7 +304,13 @@ function confidenceIntervals(
   for (let r = 0; r < replicates; r++) {
     blockBootstrap(n, n, MEAN_BLOCK_DAYS, rand, idx);
     for (let i = 0; i < n; i++) history[i] = days[idx[i] as number] as DayCounts;
-    const periods = simulatePeriods(history, { periodDays, samples: 300, meanBlockDays: MEAN_BLOCK_DAYS, rand });
+    const periods = simulatePeriods(history, {
+      periodDays,
+      samples: 300,
+      meanBlockDays: MEAN_BLOCK_DAYS,
+      rand,
+      recencyHalfLifeDays: RECENCY_HALF_LIFE_DAYS,
+    });
     for (const [tier, q] of Object.entries(AVAILABILITY_TIER_QUANTILE) as Array<[TierName, number]>) {
       per[tier].push(quantileSorted(periods, q) * 100);
     }

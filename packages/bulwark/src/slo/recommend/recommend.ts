@@ -188,8 +188,10 @@ function recommendAvailability(
     'external_api_reliability',
     'traffic_volume_cap',
   ];
+  // Cold start: a few days cannot price incident risk; history only lowers the archetype when the
+  // service already runs below it on average.
   const historical =
-    analysis && !coldStart ? analysis.raw.balanced : Math.min(arche.availability, analysis?.raw.balanced ?? 100);
+    analysis && !coldStart ? analysis.raw.balanced : Math.min(arche.availability, analysis?.observed ?? 100);
   const score = (x: readonly number[]) =>
     Math.min(x[0] as number, (x[1] as number) * (x[2] as number) * 100, (x[3] as number) * 100);
   const actual = [historical, b.internal, b.total / Math.max(b.internal, 1e-12), Math.min(1, cap)];
