@@ -16,6 +16,9 @@ import { createTelemetrySource } from './telemetry/index.js';
 import type { TelemetrySource } from './telemetry/types.js';
 import { sloLifecycleRoutes } from './slo/lifecycle/routes.js';
 import { createSloLifecycle } from './slo/lifecycle/service.js';
+import { type AutoApproval, autoApprovalRoutes, createAutoApproval } from './slo/auto-approval/index.js';
+import { type DashboardOptions, dashboardRoutes } from './slo/dashboard/index.js';
+import { sloAlertRoutes } from './slo/alerts/routes.js';
 import { prometheusReadiness, redisReadiness } from './http/readiness-checks.js';
 import { buildServer } from './http/server.js';
 import { type HandlerRegistry, wireTasks } from './tasks/index.js';
@@ -45,6 +48,10 @@ export interface CreateAppOptions {
   taskRegistry?: HandlerRegistry;
   /** Telemetry source (overrides config; tests pass a Prometheus source with fast failure). */
   telemetry?: TelemetrySource;
+  /** Auto-approval service (tests pass their own to call it directly). */
+  autoApproval?: AutoApproval;
+  /** Dashboard options (tests pass a clock). */
+  dashboard?: Omit<DashboardOptions, 'db'>;
 }
 
 export async function createApp(config: Config, options: CreateAppOptions = {}): Promise<App> {
@@ -92,12 +99,29 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
     ...(options.taskRegistry ? { registry: options.taskRegistry } : {}),
   });
   routes.push(tasks.routes);
-  const graph = createGraphIndexCache(db);
+  const graph = createGraphIndexCache(db, { checkIntervalMs: 1000 });
   const telemetry = options.telemetry ?? createTelemetrySource(config);
   routes.push(graphRoutes(db, graph, telemetry));
-  routes.push(recommendationRoutes(createRecommendationService({ db, graph, telemetry })));
+  const lifecycle = createSloLifecycle({ db });
+  const autoApproval = options.autoApproval ?? createAutoApproval({ db, lifecycle });
+  routes.push(
+    recommendationRoutes(
+      createRecommendationService({
+        db,
+        graph,
+        telemetry,
+        // New recommendations go through the auto-approval rules at once (FR-11).
+        onGenerated: async (ids) => {
+          await autoApproval.evaluate(ids);
+        },
+      }),
+    ),
+  );
   routes.push(impactRoutes(createImpactService({ db, graph })));
-  routes.push(sloLifecycleRoutes(createSloLifecycle({ db })));
+  routes.push(sloLifecycleRoutes(lifecycle));
+  routes.push(sloAlertRoutes(lifecycle, db));
+  routes.push(autoApprovalRoutes(autoApproval));
+  routes.push(dashboardRoutes({ db, ...options.dashboard }));
 
   // --- end of domain wiring ---
 

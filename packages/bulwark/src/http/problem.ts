@@ -16,6 +16,9 @@ export interface Problem {
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
 
+/** Longest path parameter the router accepts. */
+export const MAX_PARAM_LENGTH = 300;
+
 const STATUS_CODES: Record<number, ErrorCode> = {
   400: 'malformed_request',
   401: 'unauthorized',
@@ -72,6 +75,10 @@ export function normaliseError(error: unknown): BulwarkError {
       detail = `${fe.message}; send JSON with Content-Type: application/json`;
     } else if (fe?.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') {
       detail = 'Content-Type is application/json but the body is empty; send a JSON document or no Content-Type';
+    } else if (fe?.code === 'FST_ERR_MAX_PARAM_LENGTH') {
+      detail = `a path parameter is longer than ${MAX_PARAM_LENGTH} characters; no resource has such an id`;
+    } else if (fe?.code === 'FST_ERR_BAD_URL') {
+      detail = 'the URL is not valid (bad percent-encoding?)';
     } else if (error instanceof SyntaxError || fe?.code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
       detail = `body is not valid JSON: ${fe?.message ?? 'parse error'}`;
     }
@@ -102,6 +109,11 @@ export function sendProblem(reply: FastifyReply, error: BulwarkError): FastifyRe
   const problem = problemFor(error, reply.request);
   for (const [k, v] of Object.entries(error.headers)) reply.header(k, v);
   return reply.status(problem.status).type(PROBLEM_CONTENT_TYPE).send(problem);
+}
+
+/** For Fastify's `frameworkErrors`: router errors (bad URL, over-long parameter) as problems too. */
+export function frameworkProblem(error: unknown, _request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  return sendProblem(reply, normaliseError(error));
 }
 
 /** Installs the single error handler and the 404 handler. */

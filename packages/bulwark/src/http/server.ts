@@ -6,7 +6,7 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fast
 import type { Registry } from 'prom-client';
 import { installHealthRoutes, type ReadinessCheck } from './health.js';
 import { createMetricsRegistry, installHttpMetrics } from './metrics.js';
-import { installProblemHandlers } from './problem.js';
+import { frameworkProblem, installProblemHandlers, MAX_PARAM_LENGTH } from './problem.js';
 import type { RouteAuth } from './route-auth.js';
 
 export interface BuildServerOptions {
@@ -43,7 +43,8 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
     onConstructorPoisoning: 'error',
     forceCloseConnections: 'idle',
     return503OnClosing: true,
-    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
+    frameworkErrors: frameworkProblem,
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

@@ -92,13 +92,16 @@ describe('availability tiers', () => {
     expect(a.tiers.aggressive.target).toBeGreaterThanOrEqual(99.75);
     expect(a.tiers.conservative.target).toBeGreaterThanOrEqual(99.5);
     // Without the incident model the periods are all 99.95% and every tier rounds to 99.94–99.95.
-    const periods = simulatePeriods(days(30, () => 0.0005), {
-      periodDays: 30,
-      samples: 200,
-      meanBlockDays: 2,
-      rand: seededRandom(1),
-      incidents: false,
-    });
+    const periods = simulatePeriods(
+      days(30, () => 0.0005),
+      {
+        periodDays: 30,
+        samples: 200,
+        meanBlockDays: 2,
+        rand: seededRandom(1),
+        incidents: false,
+      },
+    );
     expect(periods[0]).toBeGreaterThan(0.9994);
     expect(periods[199]).toBeLessThanOrEqual(0.9995);
     expect(a.observed).toBeCloseTo(99.95, 6);

@@ -172,6 +172,26 @@ describe.each(DRIVERS)('SLO recommendations and impact analysis API on %s', (dri
     expect(body.summary.slos_at_risk).toBe(1);
   });
 
+  it('new recommendations pass through the auto-approval rules at once', async () => {
+    const rule = await app.server.inject({
+      method: 'POST',
+      url: '/api/v1/auto-approval/rules',
+      payload: { name: 'gateway-availability', condition: 'service_id == "gateway" and sli_type == "availability"' },
+    });
+    expect(rule.statusCode, rule.body).toBe(201);
+    const rec = (await get('/api/v1/services/gateway/slo-recommendations?sli_type=availability')).json() as RecResponse;
+    const id = rec.recommendations[0]?.recommendation_id;
+    const slo = await get('/api/v1/services/gateway/slos');
+    expect(slo.statusCode, slo.body).toBe(200);
+    expect(slo.json()).toMatchObject({
+      active: { recommendation_id: id, activated_by: 'system:auto-approval:gateway-availability' },
+    });
+    // A service the rule does not match is left alone.
+    await get('/api/v1/services/payment/slo-recommendations?sli_type=availability');
+    const other = await get('/api/v1/services/payment/slos');
+    expect(other.json()).toMatchObject({ active: null });
+  });
+
   it('answers client mistakes with problem+json, never a 500', async () => {
     expectProblem(await get('/api/v1/services/nope/slo-recommendations'), 404);
     const bad = expectProblem(await get('/api/v1/services/checkout/slo-recommendations?lookback_days=3'), 400);

@@ -42,7 +42,10 @@ export interface RunningPrometheus {
   stop(): Promise<void>;
 }
 
-export async function startBackfilledPrometheus(openMetrics: string): Promise<RunningPrometheus> {
+export async function startBackfilledPrometheus(
+  openMetrics: string,
+  options: { rules?: string } = {},
+): Promise<RunningPrometheus> {
   const dir = mkdtempSync(join(tmpdir(), 'bulwark-prom-'));
   const input = join(dir, 'data.om');
   const data = join(dir, 'data');
@@ -55,7 +58,13 @@ export async function startBackfilledPrometheus(openMetrics: string): Promise<Ru
     },
   );
   const config = join(dir, 'prometheus.yml');
-  writeFileSync(config, 'global:\n  scrape_interval: 15s\n  evaluation_interval: 15s\n');
+  if (options.rules !== undefined) writeFileSync(join(dir, 'rules.yml'), options.rules);
+  writeFileSync(
+    config,
+    options.rules !== undefined
+      ? `global:\n  scrape_interval: 15s\n  evaluation_interval: 1s\nrule_files:\n  - ${join(dir, 'rules.yml')}\n`
+      : 'global:\n  scrape_interval: 15s\n  evaluation_interval: 15s\n',
+  );
   const port = await freePort();
   const child: ChildProcess = spawn(
     PROMETHEUS,
@@ -65,8 +74,12 @@ export async function startBackfilledPrometheus(openMetrics: string): Promise<Ru
       `--web.listen-address=127.0.0.1:${port}`,
       '--storage.tsdb.retention.time=3650d',
     ],
-    { stdio: 'ignore' },
+    { stdio: ['ignore', 'ignore', 'pipe'] },
   );
+  let stderr = '';
+  child.stderr?.on('data', (c: Buffer) => {
+    stderr = (stderr + c.toString()).slice(-4000);
+  });
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 30_000;
   for (;;) {
@@ -77,7 +90,7 @@ export async function startBackfilledPrometheus(openMetrics: string): Promise<Ru
       // not up yet
     }
     if (Date.now() > deadline || child.exitCode !== null)
-      throw new Error('Prometheus did not become ready within 30 s');
+      throw new Error(`Prometheus did not become ready within 30 s (exit ${child.exitCode}): ${stderr.slice(-1500)}`);
     await new Promise((r) => setTimeout(r, 200));
   }
   return {

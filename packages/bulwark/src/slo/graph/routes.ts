@@ -80,11 +80,14 @@ export function graphRoutes(
           body: ingestBody,
         },
       },
-      async (request) =>
-        ingestGraph(db, {
+      async (request) => {
+        const result = await ingestGraph(db, {
           ...request.body,
           timestamp: request.body.timestamp ? new Date(request.body.timestamp) : undefined,
-        }),
+        });
+        graph.invalidate();
+        return result;
+      },
     );
 
     r.post(
@@ -104,11 +107,14 @@ export function graphRoutes(
             .default({ lookback_minutes: 60, min_rps: 0 }),
         },
       },
-      async (request) =>
-        discoverDependencies(db, telemetry, {
+      async (request) => {
+        const result = await discoverDependencies(db, telemetry, {
           lookbackMinutes: request.body.lookback_minutes,
           minRps: request.body.min_rps,
-        }),
+        });
+        graph.invalidate();
+        return result;
+      },
     );
 
     r.get(

@@ -273,8 +273,10 @@ export async function traverse(
  * One in-memory adjacency index per server, rebuilt when the graph version in the database
  * changes (any instance's ingestion bumps it), so every instance answers from the same graph.
  */
-export function createGraphIndexCache(db: Database) {
+export function createGraphIndexCache(db: Database, options: { checkIntervalMs?: number } = {}) {
   type Snapshot = { version: string; snapshotId: string; index: AdjacencyIndex };
+  const interval = options.checkIntervalMs ?? 0;
+  let checkedAt = 0;
   let cached: Snapshot | undefined;
   let loading: Promise<Snapshot> | undefined;
   const load = async (version: string, snapshotId: string): Promise<Snapshot> => {
@@ -291,6 +293,9 @@ export function createGraphIndexCache(db: Database) {
     };
   };
   const current = async (): Promise<Snapshot> => {
+    // Another instance's ingestion is noticed within `interval`; this instance's at once (invalidate).
+    if (cached && interval > 0 && Date.now() - checkedAt < interval) return cached;
+    checkedAt = Date.now();
     const rows = await db.query<{ version: string; snapshot_id: string }>(
       sql`select version::text as version, snapshot_id::text as snapshot_id from graph_state where id = 1`,
     );
@@ -309,6 +314,10 @@ export function createGraphIndexCache(db: Database) {
     },
     /** The index with the graph version and snapshot id it was built from. */
     current,
+    /** Forget the last version check (call after ingesting in this process). */
+    invalidate(): void {
+      checkedAt = 0;
+    },
   };
 }
 

@@ -17,7 +17,8 @@ import { stronglyConnectedComponents } from '../graph/scc.js';
 export interface ImpactInput {
   /** Planning availability (0–1) per service; absent = unknown (its bound is used). */
   values: ReadonlyMap<string, number>;
-  edges: ReadonlyMap<string, readonly DependencyEdge[]>;
+  /** Outgoing edges per service, read lazily (only services on some upstream's path are visited). */
+  edges: EdgeLookup;
   changed: string;
   /** 0–1. */
   current: number;
@@ -46,6 +47,8 @@ export interface ImpactedService {
 
 export interface ImpactResult {
   impacted_services: ImpactedService[];
+  /** Services on the evaluated paths with no planning availability (their bound stood in). */
+  unknown_availability_services: number;
   summary: {
     total_impacted: number;
     slos_at_risk: number;
@@ -57,13 +60,18 @@ export interface ImpactResult {
 
 const r4 = (x: number) => Number(x.toFixed(4));
 
+/** Anything that answers a service's outgoing edges (a Map, or a view over the graph index). */
+export interface EdgeLookup {
+  get(service: string): readonly DependencyEdge[] | undefined;
+}
+
 /** Dependency bound (0–1) of every service reachable in `edges`, with `changed` at `value`. */
 export function dependencyBounds(
   values: ReadonlyMap<string, number>,
-  edges: ReadonlyMap<string, readonly DependencyEdge[]>,
+  edges: EdgeLookup,
   changed: string | undefined,
   value: number | undefined,
-): { bound: (service: string) => number; effective: (service: string) => number } {
+): { bound: (service: string) => number; effective: (service: string) => number; visited: () => string[] } {
   const eff = new Map<string, number>();
   const bounds = new Map<string, number>();
   const onStack = new Set<string>();
@@ -95,7 +103,7 @@ export function dependencyBounds(
     eff.set(s, v);
     return v;
   };
-  return { bound, effective };
+  return { bound, effective, visited: () => [...bounds.keys()] };
 }
 
 export function analyseImpact(input: ImpactInput): ImpactResult {
@@ -139,8 +147,10 @@ export function analyseImpact(input: ImpactInput): ImpactResult {
   const newly = out.filter((i) => i.newly_at_risk);
   const verb = input.proposed < input.current ? 'Reducing' : 'Changing';
   const pct = (x: number) => `${r4(x * 100)}%`;
+  const unknown = after.visited().filter((v) => v !== input.changed && !input.values.has(v)).length;
   return {
     impacted_services: out,
+    unknown_availability_services: unknown,
     summary: {
       total_impacted: out.length,
       slos_at_risk: atRisk.length,

@@ -23,7 +23,6 @@ export interface ImpactResponse extends ImpactResult {
   service_id: string;
   proposed_change: ImpactRequest['proposed_change'] & { current_target: number | null };
   graph_snapshot_id: string;
-  unknown_availability_services: number;
 }
 
 export function createImpactService(o: { db: Database; graph: GraphIndexCache }) {
@@ -43,25 +42,24 @@ export function createImpactService(o: { db: Database; graph: GraphIndexCache })
       ]);
       const targets = new Map(targetsRows.map((r) => [r.service_id, r.availability_target as number]));
       const upstream = index.reachable(req.service_id, 'upstream', 10);
-      // Nodes: the changed service, its upstream services, and everything they depend on.
-      const involved = new Set<string>([req.service_id, ...upstream.keys()]);
-      for (const u of [...involved]) for (const d of index.reachable(u, 'downstream', 10).keys()) involved.add(d);
       const values = new Map<string, number>();
-      const edges = new Map<string, DependencyEdge[]>();
-      let unknown = 0;
-      for (const id of involved) {
-        const planned = targets.get(id) ?? observed.get(id);
-        if (planned === undefined && id !== req.service_id) unknown++;
-        if (planned !== undefined) values.set(id, planned / 100);
-        edges.set(
-          id,
-          index.outEdges(id).map((e) => ({
-            target: e.target,
-            criticality: e.criticality as DependencyEdge['criticality'],
-            redundancy_group: e.redundancy_group ?? undefined,
-          })),
-        );
-      }
+      for (const [id, v] of observed) values.set(id, v / 100);
+      for (const [id, v] of targets) values.set(id, v / 100);
+      const edgeCache = new Map<string, DependencyEdge[]>();
+      const edges = {
+        get(id: string): DependencyEdge[] {
+          let e = edgeCache.get(id);
+          if (!e) {
+            e = index.outEdges(id).map((x) => ({
+              target: x.target,
+              criticality: x.criticality as DependencyEdge['criticality'],
+              redundancy_group: x.redundancy_group ?? undefined,
+            }));
+            edgeCache.set(id, e);
+          }
+          return e;
+        },
+      };
       const currentPct =
         req.proposed_change.current_target ?? targets.get(req.service_id) ?? observed.get(req.service_id);
       if (currentPct === undefined) {
@@ -84,7 +82,6 @@ export function createImpactService(o: { db: Database; graph: GraphIndexCache })
         service_id: req.service_id,
         proposed_change: { ...req.proposed_change, current_target: currentPct },
         graph_snapshot_id: snap.snapshotId,
-        unknown_availability_services: unknown,
         ...result,
       };
     },

@@ -59,6 +59,13 @@ export interface RecommendationServiceOptions {
   cacheTtlMs?: number;
   /** How long a dependency's measured availability is reused (default 10 minutes). */
   dependencyTtlMs?: number;
+  /** How long an assembled response is served from memory (default 30 s; 0 disables). */
+  memoryTtlMs?: number;
+  /**
+   * Called with the ids of newly stored recommendations (auto-approval). A failure is reported in
+   * the response's warnings, never fails the request.
+   */
+  onGenerated?: (recommendationIds: string[]) => Promise<void>;
 }
 
 const DAY = 86_400_000;
@@ -69,6 +76,11 @@ export function createRecommendationService(o: RecommendationServiceOptions) {
   const depTtl = o.dependencyTtlMs ?? 600_000;
   const depCache = new Map<string, { at: number; value: Promise<number | undefined> }>();
   const inflight = new Map<string, Promise<RecommendationResponse>>();
+  // Assembled responses, reused for up to `memoryTtl` while the graph snapshot is unchanged, so a
+  // cached recommendation costs no database round trip (stale marks in the database are seen once
+  // the entry expires).
+  const memoryTtl = o.memoryTtlMs ?? 30_000;
+  const memory = new Map<string, { at: number; snapshotId: string; response: RecommendationResponse }>();
 
   const requireTelemetry = (): TelemetrySource => {
     if (!o.telemetry) {
@@ -232,7 +244,19 @@ export function createRecommendationService(o: RecommendationServiceOptions) {
         })),
       ),
     );
-    return respond(service, stored, { cached: false, stale: false });
+    const response = respond(service, stored, { cached: false, stale: false });
+    if (o.onGenerated) {
+      try {
+        await o.onGenerated(stored.map((r) => r.id));
+      } catch (err) {
+        for (const r of response.recommendations) {
+          const w = (r.explanation.warnings as string[] | undefined) ?? [];
+          w.push(`auto-approval failed: ${err instanceof Error ? err.message : String(err)}`);
+          r.explanation.warnings = w;
+        }
+      }
+    }
+    return response;
   }
 
   interface ServiceMeta {
@@ -243,6 +267,14 @@ export function createRecommendationService(o: RecommendationServiceOptions) {
 
   return {
     async get(service: string, q: RecommendationQuery): Promise<RecommendationResponse> {
+      const key = `${service}|${q.sliType}|${q.lookbackDays}`;
+      if (!q.forceRegenerate && memoryTtl > 0) {
+        const hit = memory.get(key);
+        if (hit && Date.now() - hit.at < memoryTtl && hit.snapshotId === (await o.graph.current()).snapshotId) {
+          const age = now().getTime() - new Date(hit.response.generated_at).getTime();
+          if (age < cacheTtl) return { ...hit.response, cached: true };
+        }
+      }
       const rows = await o.db.query<ServiceMeta>(
         sql`select id, service_type, metadata from services where id = ${service}`,
       );
@@ -261,10 +293,12 @@ export function createRecommendationService(o: RecommendationServiceOptions) {
         const types = new Set(cached.map((c) => c.sli_type));
         // Latency may legitimately be absent (no latency data): one fresh availability row suffices.
         if (types.has('availability') || (q.sliType === 'latency' && types.has('latency'))) {
-          return respond(service, cached, { cached: true, stale: false });
+          const response = respond(service, cached, { cached: true, stale: false });
+          if (memoryTtl > 0 && !response.stale)
+            memory.set(key, { at: Date.now(), snapshotId: snap.snapshotId, response });
+          return response;
         }
       }
-      const key = `${service}|${q.sliType}|${q.lookbackDays}`;
       let pending = inflight.get(key);
       if (!pending) {
         pending = compute(service, row, q)
@@ -273,6 +307,17 @@ export function createRecommendationService(o: RecommendationServiceOptions) {
             const latest = await findLatest(o.db, { service, sliTypes });
             if (latest.length === 0) throw err;
             return respond(service, latest, { cached: true, stale: true, reason: err.message });
+          })
+          .then((response) => {
+            if (!response.stale && memoryTtl > 0) {
+              if (memory.size > 10_000) memory.clear();
+              memory.set(key, {
+                at: Date.now(),
+                snapshotId: response.provenance.dependency_graph_snapshot_id ?? '',
+                response,
+              });
+            }
+            return response;
           })
           .finally(() => inflight.delete(key));
         inflight.set(key, pending);
