@@ -1,16 +1,24 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ConditionError, evaluateCondition, parseCondition } from './condition.js';
+import { ConditionError, evaluateCondition, fieldsOf, parseCondition } from './condition.js';
 
 describe('auto-approval conditions', () => {
-  const facts = { criticality: 'medium', confidence: 0.92, tier: 'balanced', team: 'payments', cold_start: false };
+  const facts = {
+    criticality: 'medium',
+    confidence: 'medium',
+    tier: 'balanced',
+    team: 'payments',
+    cold_start: false,
+    data_completeness: 0.92,
+  };
 
   it.each([
-    ['criticality in ["low", "medium"] and confidence >= 0.8', true],
+    ['criticality in ["low", "medium"] and confidence in ["high", "medium"]', true],
     ['criticality in ["high", "critical"]', false],
     ['tier == "balanced" and not (team == "payments")', false],
-    ['tier == "aggressive" or confidence > 0.9', true],
-    ['cold_start == false and confidence < 0.95', true],
+    ['tier == "aggressive" or data_completeness > 0.9', true],
+    ['cold_start == false and confidence != "low"', true],
+    ['confidence == "high"', false],
     ['breach_probability < 0.1', false], // missing fact: comparison is false
     ['not breach_probability < 0.1', true],
   ])('%s -> %s', (src, expected) => {
@@ -19,13 +27,27 @@ describe('auto-approval conditions', () => {
 
   it('binds and tighter than or', () => {
     // false and false or true  ==  (false and false) or true
-    expect(evaluateCondition(parseCondition('tier == "x" and team == "y" or confidence > 0.5'), facts)).toBe(true);
-    expect(evaluateCondition(parseCondition('tier == "x" and (team == "y" or confidence > 0.5)'), facts)).toBe(false);
+    expect(evaluateCondition(parseCondition('team == "x" and team == "y" or data_completeness > 0.5'), facts)).toBe(
+      true,
+    );
+    expect(evaluateCondition(parseCondition('team == "x" and (team == "y" or data_completeness > 0.5)'), facts)).toBe(
+      false,
+    );
+  });
+
+  it('lists the fields a condition mentions', () => {
+    expect([
+      ...fieldsOf(parseCondition('not (team == "a") or (confidence == "low" and target in [99, 99.5])')),
+    ]).toEqual(['team', 'confidence', 'target']);
   });
 
   it.each([
     ['critically == "high"', /unknown field 'critically'/, 1],
-    ['confidence >= "high"', /confidence' is a number/, 15],
+    ['target >= "high"', /target' is a number/, 11],
+    ['confidence >= "high"', /only be compared with == or !=/, 12],
+    ['confidence == 0.8', /confidence' is a string/, 15],
+    ['confidence in ["high", "hgh"]', /"hgh" is not a valid confidence; use one of "high", "medium", "low"/, 24],
+    ['tier == "fastest"', /not a valid tier/, 9],
     ['team > "a"', /only be compared with == or !=/, 6],
     ['tier == "balanced" and', /expected a field name/, 23],
     ['(tier == "balanced"', /expected '\)'/, 20],
@@ -61,10 +83,12 @@ describe('auto-approval conditions', () => {
         fc.double({ min: 0, max: 1, noNaN: true }),
         fc.double({ min: 0, max: 1, noNaN: true }),
         (threshold, value) => {
-          const c = parseCondition(`confidence >= ${threshold}`);
-          const nn = parseCondition(`not not confidence >= ${threshold}`);
-          expect(evaluateCondition(nn, { confidence: value })).toBe(evaluateCondition(c, { confidence: value }));
-          expect(evaluateCondition(c, { confidence: value })).toBe(value >= threshold);
+          const c = parseCondition(`data_completeness >= ${threshold}`);
+          const nn = parseCondition(`not not data_completeness >= ${threshold}`);
+          expect(evaluateCondition(nn, { data_completeness: value })).toBe(
+            evaluateCondition(c, { data_completeness: value }),
+          );
+          expect(evaluateCondition(c, { data_completeness: value })).toBe(value >= threshold);
         },
       ),
     );

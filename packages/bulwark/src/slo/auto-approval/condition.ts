@@ -1,7 +1,7 @@
 /**
  * The auto-approval condition language: small, typed, validated on write.
  *
- *   criticality in ["low", "medium"] and confidence >= 0.8 and tier == "balanced"
+ *   criticality in ["low", "medium"] and confidence == "high" and tier == "balanced"
  *   not (team == "payments") or breach_probability < 0.05
  *
  * Grammar (precedence low -> high): or, and, not, comparison.
@@ -12,7 +12,15 @@
  *   op         := == != < <= > >=
  *   value      := NUMBER | STRING ("double quoted") | true | false
  * Fields are a fixed, typed vocabulary (FIELDS); comparing a field with a value of another type,
- * or ordering strings, is a validation error reported with its column.
+ * ordering strings, or naming a value outside a closed vocabulary (FIELD_VALUES, e.g. confidence
+ * "high" | "medium" | "low") is a validation error reported with its column.
+ *
+ * Facts (what a condition is evaluated against; see auto-approval/facts.ts):
+ * - tier: the recommendation tier the rule would accept (conservative | balanced | aggressive);
+ *   service_tier: the services row's numeric tier.
+ * - target: the chosen tier's availability target (percent) or latency target (ms), so combine it
+ *   with sli_type; breach_probability: the chosen tier's estimated breach probability.
+ * - confidence: the recommendation engine's confidence ("high" | "medium" | "low").
  */
 
 export type FieldType = 'string' | 'number' | 'boolean';
@@ -24,11 +32,20 @@ export const FIELDS: Record<string, FieldType> = {
   tier: 'string',
   sli_type: 'string',
   target: 'number',
-  confidence: 'number',
+  confidence: 'string',
   breach_probability: 'number',
   data_completeness: 'number',
   lookback_days: 'number',
   cold_start: 'boolean',
+  service_tier: 'number',
+};
+
+/** String fields with a closed vocabulary: any other value is a typo that could never match. */
+export const FIELD_VALUES: Partial<Record<keyof typeof FIELDS, readonly string[]>> = {
+  confidence: ['high', 'medium', 'low'],
+  tier: ['conservative', 'balanced', 'aggressive'],
+  sli_type: ['availability', 'latency'],
+  criticality: ['low', 'medium', 'high', 'critical'],
 };
 
 export type Value = string | number | boolean;
@@ -129,6 +146,13 @@ export function parseCondition(src: string): Condition {
   const checkType = (field: string, v: Value, col: number) => {
     const want = FIELDS[field] as FieldType;
     if (typeof v !== want) throw new ConditionError(`field '${field}' is a ${want}, not a ${typeof v}`, col);
+    const allowed = FIELD_VALUES[field];
+    if (allowed && typeof v === 'string' && !allowed.includes(v)) {
+      throw new ConditionError(
+        `"${v}" is not a valid ${field}; use one of ${allowed.map((a) => `"${a}"`).join(', ')}`,
+        col,
+      );
+    }
   };
 
   const comparison = (): Condition => {
@@ -202,6 +226,23 @@ export function parseCondition(src: string): Condition {
 }
 
 export type Facts = Partial<Record<keyof typeof FIELDS, Value>>;
+
+/** The fields a condition mentions (e.g. to tell whether a rule explicitly decides on confidence). */
+export function fieldsOf(c: Condition, out: Set<string> = new Set()): Set<string> {
+  switch (c.kind) {
+    case 'or':
+    case 'and':
+      fieldsOf(c.left, out);
+      fieldsOf(c.right, out);
+      break;
+    case 'not':
+      fieldsOf(c.operand, out);
+      break;
+    default:
+      out.add(c.field);
+  }
+  return out;
+}
 
 /** Evaluate against a recommendation's facts; a missing fact makes its comparison false. */
 export function evaluateCondition(c: Condition, facts: Facts): boolean {
