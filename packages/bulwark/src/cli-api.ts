@@ -28,6 +28,30 @@ export async function api(method: string, path: string, body?: unknown): Promise
   return parsed;
 }
 
+/** Like `api`, for endpoints that answer text (YAML rule files). */
+export async function apiText(method: string, path: string): Promise<string> {
+  const base = (process.env.BULWARK_URL ?? 'http://127.0.0.1:8000').replace(/\/$/, '');
+  const headers: Record<string, string> = {};
+  if (process.env.BULWARK_API_KEY) headers['x-api-key'] = process.env.BULWARK_API_KEY;
+  let res: Response;
+  try {
+    res = await fetch(`${base}${path}`, { method, headers });
+  } catch (err) {
+    throw new Error(
+      `cannot reach the Bulwark server at ${base} (${err instanceof Error ? err.message : String(err)}); set BULWARK_URL`,
+    );
+  }
+  const text = await res.text();
+  if (!res.ok) {
+    let detail = text;
+    try {
+      detail = (JSON.parse(text) as { detail?: string }).detail ?? text;
+    } catch {}
+    throw new Error(`${res.status}: ${detail}`);
+  }
+  return text;
+}
+
 /** Pretty-printed JSON on stdout. */
 export const print = (v: unknown): void => {
   process.stdout.write(`${JSON.stringify(v, null, 2)}\n`);

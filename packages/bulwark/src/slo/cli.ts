@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { type Command, InvalidArgumentError } from 'commander';
 import { parse as parseYaml } from 'yaml';
-import { api, print, table } from '../cli-api.js';
+import { api, apiText, print, table } from '../cli-api.js';
+import { describeProblem, validateSpec } from './alerts/index.js';
 
 /**
  * `bulwark slo …`: the SLO engine from a terminal, through a running server's API
@@ -221,6 +222,116 @@ export function registerSloCommands(program: Command): Command {
       })) as ImpactResponse;
       if (opts.json) print(r);
       else process.stdout.write(`${formatImpact(r)}\n`);
+    });
+  const decision = (action: 'accept' | 'modify' | 'reject') =>
+    slo
+      .command(action)
+      .description(
+        action === 'accept'
+          ? 'make a recommendation tier the active SLO (audited)'
+          : action === 'modify'
+            ? 'accept a tier with changed targets (the delta is recorded)'
+            : 'reject a recommendation; the current SLO stays (rationale required)',
+      )
+      .argument('<service>')
+      .requiredOption('--recommendation <id>', 'recommendation_id from `slo recommend`')
+      .option('--tier <tier>', 'conservative | balanced | aggressive', 'balanced')
+      .option('--rationale <text>', 'why (required for reject)')
+      .option('--availability <percent>', 'modify: availability target', percent)
+      .option('--p99 <ms>', 'modify: p99 latency target in ms', (v: string) => Number(v))
+      .option('--p95 <ms>', 'modify: p95 latency target in ms', (v: string) => Number(v))
+      .action(
+        async (
+          service: string,
+          opts: {
+            recommendation: string;
+            tier: string;
+            rationale?: string;
+            availability?: number;
+            p99?: number;
+            p95?: number;
+          },
+        ) => {
+          const modifications: Record<string, number> = {};
+          if (opts.availability !== undefined) modifications.availability_target = opts.availability;
+          if (opts.p99 !== undefined) modifications.latency_p99_target_ms = opts.p99;
+          if (opts.p95 !== undefined) modifications.latency_p95_target_ms = opts.p95;
+          print(
+            await api('POST', `/api/v1/services/${encodeURIComponent(service)}/slos`, {
+              action,
+              recommendation_id: opts.recommendation,
+              selected_tier: opts.tier,
+              ...(Object.keys(modifications).length > 0 ? { modifications } : {}),
+              ...(opts.rationale ? { rationale: opts.rationale } : {}),
+            }),
+          );
+        },
+      );
+  decision('accept');
+  decision('modify');
+  decision('reject');
+
+  slo
+    .command('history')
+    .description("a service's SLO audit trail, newest first")
+    .argument('<service>')
+    .option('--limit <n>', 'entries', (v: string) => Number(v), 20)
+    .action(async (service: string, opts: { limit: number }) => {
+      const page = (await api(
+        'GET',
+        `/api/v1/services/${encodeURIComponent(service)}/slo-history?limit=${opts.limit}`,
+      )) as { items: Array<Record<string, unknown>> };
+      process.stdout.write(
+        `${table(
+          ['when', 'action', 'actor', 'tier', 'new targets', 'rationale'],
+          page.items.map((e) => [
+            String(e.timestamp ?? ''),
+            String(e.action ?? ''),
+            String(e.actor ?? ''),
+            (e.selected_tier as string | null) ?? null,
+            e.new_slo ? JSON.stringify((e.new_slo as { targets?: unknown }).targets ?? e.new_slo) : null,
+            (e.rationale as string | null) ?? null,
+          ]),
+        )}\n`,
+      );
+    });
+
+  slo
+    .command('alerts')
+    .description('alert rules (or a spec) for the active SLO, on stdout: bulwark slo alerts checkout > rules.yml')
+    .argument('<service>')
+    .option('--format <format>', 'prometheus | openslo | openslo-v2alpha1 | sloth', 'prometheus')
+    .option('--period <period>', '28d | 30d', '30d')
+    .option('--min-events-per-hour <n>', 'low-traffic protection: burn-rate alerts need this many events an hour')
+    .action(async (service: string, opts: { format: string; period: string; minEventsPerHour?: string }) => {
+      const q = new URLSearchParams({ format: opts.format, period: opts.period });
+      if (opts.minEventsPerHour) q.set('min_events_per_hour', opts.minEventsPerHour);
+      process.stdout.write(await apiText('GET', `/api/v1/services/${encodeURIComponent(service)}/slos/alerts?${q}`));
+    });
+
+  slo
+    .command('validate')
+    .description('check a Sloth prometheus/v1 spec or an OpenSLO v1 file (offline, like `sloth validate`)')
+    .argument('<file>')
+    .action((file: string) => {
+      const problems = validateSpec(readFileSync(file, 'utf8'));
+      if (problems.length === 0) {
+        process.stdout.write(`${file}: valid\n`);
+        return;
+      }
+      for (const p of problems) process.stdout.write(`${file}: ${describeProblem(p)}\n`);
+      process.exitCode = 1;
+    });
+
+  slo
+    .command('import')
+    .description('import OpenSLO v1 SLOs as manual SLOs (all or nothing)')
+    .argument('<file>')
+    .action(async (file: string) => {
+      const r = (await api('POST', '/api/v1/slos/import', { openslo: readFileSync(file, 'utf8') })) as {
+        imported: number;
+      };
+      process.stdout.write(`imported ${r.imported} SLO(s)\n`);
     });
   return slo;
 }
