@@ -144,6 +144,28 @@ export class PrometheusSource implements TelemetrySource {
       }));
   }
 
+  async summaries(
+    services: readonly string[],
+    range: TimeRange,
+  ): Promise<Map<string, { good: number; total: number }>> {
+    const window = promDuration(Math.max(60, Math.round((range.end.getTime() - range.start.getTime()) / 1000)));
+    const time = String(range.end.getTime() / 1000);
+    const [total, good] = await Promise.all([
+      this.call<Vector>('/api/v1/query', { query: render(this.q.totalByService, { window }), time }),
+      this.call<Vector>('/api/v1/query', { query: render(this.q.goodByService, { window }), time }),
+    ]);
+    const wanted = new Set(services);
+    const goodBy = new Map((good ?? []).map((s) => [s.metric.service ?? '', Number(s.value[1])]));
+    const out = new Map<string, { good: number; total: number }>();
+    for (const s of total ?? []) {
+      const id = s.metric.service;
+      const t = Number(s.value[1]);
+      if (!id || !wanted.has(id) || !(t > 0)) continue;
+      out.set(id, { total: t, good: Math.min(t, goodBy.get(id) ?? 0) });
+    }
+    return out;
+  }
+
   async discoverEdges(range: TimeRange): Promise<DiscoveredEdge[]> {
     const window = promDuration(Math.max(60, Math.round((range.end.getTime() - range.start.getTime()) / 1000)));
     const time = String(range.end.getTime() / 1000);

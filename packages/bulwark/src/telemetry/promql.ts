@@ -44,6 +44,9 @@ export interface QueryTemplates {
   latencyCount: string;
   edges: string;
   failedEdges: string;
+  /** Per-service totals for bulk summaries (`service` label in the result). */
+  totalByService: string;
+  goodByService: string;
 }
 
 /** Defaults matching the metric names of Bulwark's synthetic OpenMetrics and common HTTP exporters. */
@@ -55,6 +58,8 @@ export const DEFAULT_QUERIES: QueryTemplates = {
   latencyCount: 'sum(increase(http_request_duration_seconds_count{service="$service"}[$window]))',
   edges: 'sum by (client, server) (rate(traces_service_graph_request_total[$window]))',
   failedEdges: 'sum by (client, server) (rate(traces_service_graph_request_failed_total[$window]))',
+  totalByService: 'sum by (service) (increase(http_requests_total[$window]))',
+  goodByService: 'sum by (service) (increase(http_requests_total{code!~"5.."}[$window]))',
 };
 
 export function render(template: string, vars: { service?: string; window: string; quantile?: number }): string {

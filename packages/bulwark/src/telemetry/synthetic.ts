@@ -132,6 +132,26 @@ export class SyntheticSource implements TelemetrySource {
     return out;
   }
 
+  async summaries(
+    services: readonly string[],
+    range: TimeRange,
+  ): Promise<Map<string, { good: number; total: number }>> {
+    const out = new Map<string, { good: number; total: number }>();
+    const seconds = (range.end.getTime() - range.start.getTime()) / 1000;
+    // Hourly windows (daily beyond two days) keep long ranges cheap.
+    const step = seconds > 2 * 86_400 ? 86_400 : 3600;
+    for (const s of services) {
+      let good = 0;
+      let total = 0;
+      for (const p of await this.availabilitySeries(s, range, step)) {
+        good += p.good;
+        total += p.total;
+      }
+      if (total > 0) out.set(s, { good, total });
+    }
+    return out;
+  }
+
   async discoverEdges(): Promise<DiscoveredEdge[]> {
     return [...(this.o.edges ?? [])];
   }

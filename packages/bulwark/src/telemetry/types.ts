@@ -51,6 +51,12 @@ export interface TelemetrySource {
   availabilitySeries(service: string, range: TimeRange, stepSeconds: number): Promise<AvailabilityPoint[]>;
   /** Per-window latency percentiles for a service, oldest first; windows without data are omitted. */
   latencySeries(service: string, range: TimeRange, stepSeconds: number): Promise<LatencyPoint[]>;
+  /**
+   * Request counts of many services over one range in as few queries as the source allows
+   * (Prometheus: two `sum by (service)` queries for any number of services). Services without
+   * data are absent from the map.
+   */
+  summaries(services: readonly string[], range: TimeRange): Promise<Map<string, { good: number; total: number }>>;
   /** Service-to-service edges seen in traces over the range (empty when the source has none). */
   discoverEdges(range: TimeRange): Promise<DiscoveredEdge[]>;
   /** Resolves when the source answers; throws with a reason otherwise (readiness). */

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
+import { sql } from 'drizzle-orm';
+import { runAggregation } from '../../src/slo/aggregation/job.js';
 import { PrometheusSource } from '../../src/telemetry/prometheus.js';
 import { SyntheticSource, toOpenMetrics } from '../../src/telemetry/synthetic.js';
 import { testApp } from '../support/app.js';
@@ -130,6 +132,26 @@ describe.runIf(prometheusAvailable())('SLO engine against a real Prometheus', ()
       expect(lat?.explanation.observed_ms?.p99).toBeGreaterThan(p50);
       expect(lat?.explanation.observed_ms?.p99).toBeLessThan(p50 * 30);
       expect(lat?.tiers.balanced?.target_ms).toBeGreaterThanOrEqual(lat?.explanation.observed_ms?.p99 as number);
+    });
+
+    it('aggregates every service in bulk queries; the 28-day availability matches the generated truth', async () => {
+      const started = performance.now();
+      const r = await runAggregation(db, new PrometheusSource({ baseUrl: prom.url, retries: 0 }), {
+        now: new Date(end * 1000),
+      });
+      expect(r.services).toBe(SERVICES.length);
+      const [row] = await db.query<{ value: number }>(
+        sql`select value from sli_aggregates where service_id = 'checkout' and window_name = '28d' and sli_type = 'availability'`,
+      );
+      const truth = await source.summaries(['checkout'], {
+        start: new Date((end - 28 * 24 * HOUR) * 1000),
+        end: new Date(end * 1000),
+      });
+      const t = truth.get('checkout') as { good: number; total: number };
+      expect(row?.value).toBeCloseTo((t.good / t.total) * 100, 1);
+      console.log(
+        `aggregation of ${r.services} services against Prometheus: ${(performance.now() - started).toFixed(0)} ms`,
+      );
     });
 
     it('runs impact analysis over the discovered graph', async () => {

@@ -276,7 +276,7 @@ export function analyseAvailability(input: AvailabilityInputs): AvailabilityAnal
   targets.conservative = Math.min(roundTargetDown(cap(raw.conservative)), targets.balanced);
   targets.aggressive = Math.max(roundTargetDown(cap(raw.aggressive)), targets.balanced);
 
-  const ci = confidenceIntervals(days, periodDays, input.ciReplicates ?? 80, rand);
+  const ci = confidenceIntervals(days, periodDays, input.ciReplicates ?? 40, rand);
   const tiers = {} as Record<TierName, AvailabilityTier>;
   for (const tier of Object.keys(AVAILABILITY_TIER_QUANTILE) as TierName[]) {
     const target = targets[tier];
@@ -306,7 +306,7 @@ function confidenceIntervals(
     for (let i = 0; i < n; i++) history[i] = days[idx[i] as number] as DayCounts;
     const periods = simulatePeriods(history, {
       periodDays,
-      samples: 300,
+      samples: 250,
       meanBlockDays: MEAN_BLOCK_DAYS,
       rand,
       recencyHalfLifeDays: RECENCY_HALF_LIFE_DAYS,
