@@ -1,0 +1,747 @@
+/**
+ * Bayesian optimisation of fault plans: scikit-optimize's `Optimizer(base_estimator="RF",
+ * acq_func="EI")` loop (random-forest surrogate, acquisition maximised over 10^4 sampled candidates),
+ * with these additions:
+ * - the forest is fitted on normal scores of the severities (rank-based, outlier-proof), not raw values;
+ * - candidates also come from mutations of one (sometimes two) dimensions of the best observations
+ *   (local search) and from a TuRBO-like trust region around the incumbent whose side doubles after 3
+ *   successes in a row and halves after max(4, d) failures in a row; when it collapses it restarts
+ *   around the points found afterwards (a new "region"), so a poor basin is eventually left;
+ * - points asked but not yet told enter the model with a pessimistic "constant liar" (the worst observed
+ *   severity), so several asks in a row spread out instead of piling onto one optimum;
+ * - duplicates of observed or pending points are never proposed; small discrete spaces are scored
+ *   exhaustively and end with {@link SpaceExhaustedError}.
+ * Everything random comes from a seeded {@link Prng}: an optimizer is a pure function of its seed and
+ * the told severities, and its state serialises with `toJSON()` / `Optimizer.fromJSON()`.
+ */
+import { type AcquisitionKind, acquisitionValues, normalScores } from './acquisition.js';
+import { InfeasibleSpaceError, SpaceExhaustedError } from './errors.js';
+import { RandomForest } from './forest.js';
+import { type InitialDesign, initialPoints } from './initial.js';
+import { mixSeed, Prng, type PrngState } from './prng.js';
+import { DEFAULT_MAX_ATTEMPTS, EncodedSpace, INACTIVE } from './space.js';
+import type { CategoryValue, Dimension, Feasibility, Point, SearchSpace } from './types.js';
+
+/** Options of the {@link Optimizer} constructor. */
+export interface OptimizerOptions {
+  /** The search space (validated; errors name the dimension). */
+  space: SearchSpace;
+  /** Seed of every random choice. */
+  seed: number;
+  /** Points from the initial design before the model is used (default 10). */
+  nInitial?: number;
+  /** Initial design (default 'random'). */
+  initialDesign?: InitialDesign;
+  /** Acquisition function (default 'EI'); 'LCB' means the upper confidence bound when maximising. */
+  acquisition?: AcquisitionKind;
+  /** EI / PI improvement margin (default 0.01). */
+  xi?: number;
+  /** Confidence-bound exploration weight (default 1.96). */
+  kappa?: number;
+  /** Candidates scored per ask (default 10,000). */
+  nCandidates?: number;
+  /** Trees in the forest (default 100). */
+  nTrees?: number;
+  /** Minimum distinct observations per leaf (default 3). */
+  minSamplesLeaf?: number;
+  /** Features tried per split (default 'all'). */
+  maxFeatures?: 'all' | 'sqrt' | number;
+  /** 'best' (random forest, default) or 'random' (extra trees). */
+  splitter?: 'best' | 'random';
+  /**
+   * Fit the forest on normal scores of the severities ('normal-scores', default) or on the raw values
+   * ('none', as scikit-optimize). Normal scores make the model invariant to monotone rescaling and
+   * robust to outliers; EI / PI / LCB are then computed on that scale.
+   */
+  outputTransform?: 'none' | 'normal-scores';
+  /** Add neighbours of the best observations to the candidates (default true). */
+  localSearch?: boolean;
+  /** Add samples from a trust region around the incumbent to the candidates (default true). */
+  trustRegion?: boolean;
+  /** Fraction of the candidates that are local neighbours when `localSearch` (default 0.1). */
+  localFraction?: number;
+  /** Fraction of the candidates drawn from the trust region when `trustRegion` (default 0.25). */
+  trustRegionFraction?: number;
+}
+
+/** The resolved, JSON-serialisable configuration (the space without its `feasible` function). */
+export interface OptimizerConfig {
+  dimensions: Dimension[];
+  seed: number;
+  nInitial: number;
+  initialDesign: InitialDesign;
+  acquisition: AcquisitionKind;
+  xi: number;
+  kappa: number;
+  nCandidates: number;
+  nTrees: number;
+  minSamplesLeaf: number;
+  maxFeatures: 'all' | 'sqrt' | number;
+  splitter: 'best' | 'random';
+  outputTransform: 'none' | 'normal-scores';
+  localSearch: boolean;
+  trustRegion: boolean;
+  localFraction: number;
+  trustRegionFraction: number;
+}
+
+/** One told trial. */
+export interface Observation {
+  point: Point;
+  severity: number;
+}
+
+/** Where an asked point came from. */
+export type ProposalSource = 'initial' | 'random' | 'model';
+
+/**
+ * State of the trust region: side length in the unit cube, the success / failure streaks, and the
+ * index of the first observation of the current "region" (observations since the last restart; the
+ * region's best point is the trust region's centre and its top points seed the local search).
+ */
+export interface TrustRegionState {
+  length: number;
+  successes: number;
+  failures: number;
+  restarts: number;
+  regionStart: number;
+}
+
+/** Everything needed to resume an optimizer exactly (see {@link Optimizer.toJSON}). */
+export interface OptimizerState {
+  version: 1;
+  config: OptimizerConfig;
+  /** Whether the space had a `feasible` predicate (it must be passed again to `fromJSON`). */
+  hasFeasible: boolean;
+  rng: number[];
+  observations: Observation[];
+  pending: Array<{ point: Point; source: ProposalSource }>;
+  initialQueue: Point[];
+  trustRegion: TrustRegionState;
+}
+
+/** Output of {@link Optimizer.explain}. */
+export interface Explanation {
+  /** Mean decrease in impurity of the surrogate forest, normalised to sum 1 (all 0 if it never split). */
+  featureImportance: Record<string, number>;
+  /**
+   * Partial dependence of predicted severity on each dimension: for each grid value (≈10 for numeric
+   * dimensions, every category for categoricals) the mean prediction over a sample of observed points
+   * with that dimension set to the value. Empty for a conditional dimension never active in the sample.
+   */
+  partialDependence: Record<string, Array<{ value: CategoryValue; mean: number }>>;
+}
+
+/** Options of {@link Optimizer.explain}. */
+export interface ExplainOptions {
+  /** Grid points per numeric dimension (default 10). */
+  gridSize?: number;
+  /** Observed points averaged over (default 100). */
+  sampleSize?: number;
+}
+
+const TR_INIT = 0.8;
+const TR_MIN = 0.5 ** 7;
+const TR_MAX = 1.6;
+const TR_SUCCESS_TOLERANCE = 3;
+const TR_SUCCESS_MARGIN = 0.01;
+const LOCAL_INCUMBENTS = 5;
+const STEP_MIN = 0.005;
+const STEP_MAX = 0.3;
+
+interface Entry {
+  point: Point;
+  severity: number;
+  key: string;
+  enc: Float64Array;
+}
+
+interface PendingEntry {
+  point: Point;
+  source: ProposalSource;
+  enc: Float64Array;
+}
+
+function check(cond: boolean, message: string): void {
+  if (!cond) throw new Error(message);
+}
+
+function resolveConfig(o: OptimizerOptions): OptimizerConfig {
+  check(o !== null && typeof o === 'object', 'optimizer options must be an object');
+  check(
+    typeof o.seed === 'number' && Number.isFinite(o.seed),
+    `optimizer seed must be a finite number (got ${o.seed})`,
+  );
+  const c: OptimizerConfig = {
+    dimensions: o.space?.dimensions ? [...o.space.dimensions] : [],
+    seed: o.seed,
+    nInitial: o.nInitial ?? 10,
+    initialDesign: o.initialDesign ?? 'random',
+    acquisition: o.acquisition ?? 'EI',
+    xi: o.xi ?? 0.01,
+    kappa: o.kappa ?? 1.96,
+    nCandidates: o.nCandidates ?? 10_000,
+    nTrees: o.nTrees ?? 100,
+    minSamplesLeaf: o.minSamplesLeaf ?? 3,
+    maxFeatures: o.maxFeatures ?? 'all',
+    splitter: o.splitter ?? 'best',
+    outputTransform: o.outputTransform ?? 'normal-scores',
+    localSearch: o.localSearch ?? true,
+    trustRegion: o.trustRegion ?? true,
+    localFraction: o.localFraction ?? 0.1,
+    trustRegionFraction: o.trustRegionFraction ?? 0.25,
+  };
+  check(Number.isInteger(c.nInitial) && c.nInitial >= 0, `nInitial must be a non-negative integer (got ${c.nInitial})`);
+  check(
+    ['random', 'lhs', 'sobol'].includes(c.initialDesign),
+    `initialDesign must be 'random', 'lhs' or 'sobol' (got '${c.initialDesign}')`,
+  );
+  check(
+    ['EI', 'PI', 'LCB'].includes(c.acquisition),
+    `acquisition must be 'EI', 'PI' or 'LCB' (got '${c.acquisition}')`,
+  );
+  check(Number.isFinite(c.xi) && c.xi >= 0, `xi must be a finite number >= 0 (got ${c.xi})`);
+  check(Number.isFinite(c.kappa) && c.kappa >= 0, `kappa must be a finite number >= 0 (got ${c.kappa})`);
+  check(
+    Number.isInteger(c.nCandidates) && c.nCandidates >= 1,
+    `nCandidates must be a positive integer (got ${c.nCandidates})`,
+  );
+  check(Number.isInteger(c.nTrees) && c.nTrees >= 1, `nTrees must be a positive integer (got ${c.nTrees})`);
+  check(
+    Number.isInteger(c.minSamplesLeaf) && c.minSamplesLeaf >= 1,
+    `minSamplesLeaf must be a positive integer (got ${c.minSamplesLeaf})`,
+  );
+  check(
+    c.maxFeatures === 'all' || c.maxFeatures === 'sqrt' || (Number.isInteger(c.maxFeatures) && c.maxFeatures >= 1),
+    `maxFeatures must be 'all', 'sqrt' or a positive integer (got ${String(c.maxFeatures)})`,
+  );
+  check(c.splitter === 'best' || c.splitter === 'random', `splitter must be 'best' or 'random'`);
+  check(
+    c.outputTransform === 'none' || c.outputTransform === 'normal-scores',
+    `outputTransform must be 'none' or 'normal-scores'`,
+  );
+  check(typeof c.localSearch === 'boolean', 'localSearch must be a boolean');
+  check(typeof c.trustRegion === 'boolean', 'trustRegion must be a boolean');
+  check(
+    c.localFraction >= 0 && c.trustRegionFraction >= 0 && c.localFraction + c.trustRegionFraction <= 1,
+    `localFraction and trustRegionFraction must be >= 0 and sum to at most 1 (got ${c.localFraction}, ${c.trustRegionFraction})`,
+  );
+  return c;
+}
+
+/**
+ * Ask/tell Bayesian optimizer that maximises severity over a {@link SearchSpace}. Deterministic for a
+ * seed: two optimizers with the same options, told the same severities, ask the same points.
+ */
+export class Optimizer {
+  /** The encoded search space. */
+  readonly space: EncodedSpace;
+  private readonly cfg: OptimizerConfig;
+  private rng: Prng;
+  private entries: Entry[] = [];
+  private observedKeys = new Set<string>();
+  private pending = new Map<string, PendingEntry>();
+  private initialQueue: Point[];
+  private tr: TrustRegionState = { length: TR_INIT, successes: 0, failures: 0, restarts: 0, regionStart: 0 };
+  private enumerated: { data: Float64Array; rows: number } | null | undefined;
+  private candidateBuf = new Float64Array(0);
+  private prediction = { mean: new Float64Array(0), std: new Float64Array(0) };
+  private acqBuf = new Float64Array(0);
+
+  /** Validates the options and space, and lays out the initial design. */
+  constructor(options: OptimizerOptions) {
+    this.cfg = resolveConfig(options);
+    this.space = new EncodedSpace(options.space);
+    this.rng = new Prng(this.cfg.seed);
+    this.initialQueue = initialPoints(
+      this.space,
+      this.cfg.initialDesign,
+      this.cfg.nInitial,
+      new Prng(mixSeed(this.cfg.seed, 1)),
+    );
+  }
+
+  /** The resolved configuration (a copy). */
+  get config(): OptimizerConfig {
+    return { ...this.cfg, dimensions: [...this.cfg.dimensions] };
+  }
+
+  /** All told observations in order (copies). */
+  get observations(): Observation[] {
+    return this.entries.map((e) => ({ point: { ...e.point }, severity: e.severity }));
+  }
+
+  /** Points asked and not yet told, in ask order (copies). */
+  get pendingPoints(): Point[] {
+    return [...this.pending.values()].map((p) => ({ ...p.point }));
+  }
+
+  /** The trust region's current state (a copy). */
+  get trustRegionState(): TrustRegionState {
+    return { ...this.tr };
+  }
+
+  /**
+   * The next point to evaluate: the next initial-design point while fewer than `nInitial` points are
+   * observed or pending, a random point while fewer than two observations exist, then the candidate
+   * with the best acquisition under a freshly fitted forest. Never a duplicate of an observed or
+   * pending point; always feasible. Throws {@link SpaceExhaustedError} when no such point remains.
+   */
+  ask(): Point {
+    if (this.entries.length + this.pending.size < this.cfg.nInitial) {
+      while (this.initialQueue.length > 0) {
+        const p = this.initialQueue.shift() as Point;
+        const key = this.space.key(p);
+        if (this.observedKeys.has(key) || this.pending.has(key)) continue;
+        return this.propose(p, key, 'initial');
+      }
+    }
+    if (this.entries.length < 2) {
+      const p = this.sampleNew();
+      return this.propose(p, this.space.key(p), 'random');
+    }
+    return this.askModel();
+  }
+
+  /**
+   * Records the severity of a trial. The point must be valid for the space (it need not have been
+   * asked; told points may repeat). `severity` must be finite (nominally in [0, 10]).
+   */
+  tell(point: Point, severity: number): void {
+    const enc = this.space.encode(point);
+    if (typeof severity !== 'number' || !Number.isFinite(severity))
+      throw new Error(`severity must be a finite number (got ${severity})`);
+    const canonical = this.space.canonical(point);
+    const key = this.space.key(canonical);
+    const pend = this.pending.get(key);
+    if (pend !== undefined) this.pending.delete(key);
+    const regionBest = this.regionTop(1)[0]?.severity;
+    this.entries.push({ point: canonical, severity, key, enc });
+    this.observedKeys.add(key);
+    if (this.cfg.trustRegion && pend?.source === 'model' && regionBest !== undefined)
+      this.updateTrustRegion(severity, regionBest);
+  }
+
+  /** The `k` best observations, highest severity first (ties in tell order). */
+  best(k = 1): Observation[] {
+    check(Number.isInteger(k) && k >= 0, `best(k): k must be a non-negative integer (got ${k})`);
+    return this.entries
+      .map((e, i) => ({ e, i }))
+      .sort((a, b) => b.e.severity - a.e.severity || a.i - b.i)
+      .slice(0, k)
+      .map(({ e }) => ({ point: { ...e.point }, severity: e.severity }));
+  }
+
+  /**
+   * Explains the observations with a forest fitted on them: feature importance (mean decrease in
+   * impurity) and partial dependence per dimension. Deterministic; does not change what `ask` returns.
+   * Needs at least two observations.
+   */
+  explain(options: ExplainOptions = {}): Explanation {
+    const n = this.entries.length;
+    check(n >= 2, `explain() needs at least 2 observations (have ${n})`);
+    const gridSize = options.gridSize ?? 10;
+    const sampleSize = options.sampleSize ?? 100;
+    check(Number.isInteger(gridSize) && gridSize >= 2, `gridSize must be an integer >= 2 (got ${gridSize})`);
+    check(Number.isInteger(sampleSize) && sampleSize >= 1, `sampleSize must be a positive integer (got ${sampleSize})`);
+    const d = this.space.size;
+    const rng = new Prng(mixSeed(this.cfg.seed, 2, n));
+    // Raw severities here, so partial dependence reads in severity units.
+    const { forest } = this.fitForest(false, rng.nextUint32(), false);
+    const imp = forest.featureImportances();
+    const featureImportance: Record<string, number> = {};
+    this.space.names.forEach((name, i) => {
+      featureImportance[name] = imp[i] as number;
+    });
+
+    const order = rng.shuffle(Int32Array.from({ length: n }, (_, i) => i));
+    const sample = Array.from(order.subarray(0, Math.min(n, sampleSize)), (i) => (this.entries[i] as Entry).enc);
+    const partialDependence: Record<string, Array<{ value: CategoryValue; mean: number }>> = {};
+    const buf = new Float64Array(sample.length * d);
+    const mean = new Float64Array(sample.length);
+    const std = new Float64Array(sample.length);
+    for (let i = 0; i < d; i++) {
+      const name = this.space.names[i] as string;
+      const rows = sample.filter((enc) => this.space.isActive(enc, 0, i));
+      const curve: Array<{ value: CategoryValue; mean: number }> = [];
+      partialDependence[name] = curve;
+      if (rows.length === 0) continue;
+      const grid: number[] = [];
+      if (this.space.isCategorical(i)) {
+        for (let c = 0; c < (this.space.categories[i] as number); c++) grid.push(c);
+      } else {
+        for (let g = 0; g < gridSize; g++) {
+          const e = this.space.snap(i, g / (gridSize - 1));
+          if (!grid.includes(e)) grid.push(e);
+        }
+      }
+      for (const e of grid) {
+        const fill = new Prng(mixSeed(this.cfg.seed, 3, i));
+        rows.forEach((enc, r) => {
+          buf.set(enc, r * d);
+          buf[r * d + i] = e;
+          this.space.repair(buf, r * d, fill);
+        });
+        forest.predict({ data: buf, rows: rows.length, cols: d }, { mean, std });
+        let s = 0;
+        for (let r = 0; r < rows.length; r++) s += mean[r] as number;
+        curve.push({ value: this.space.decodeValue(i, e), mean: s / rows.length });
+      }
+    }
+    return { featureImportance, partialDependence };
+  }
+
+  /**
+   * A JSON-serialisable snapshot (configuration, observations, pending points, remaining initial
+   * design, PRNG and trust-region state). `Optimizer.fromJSON(JSON.parse(JSON.stringify(o.toJSON())))`
+   * asks exactly what `o` would ask next.
+   */
+  toJSON(): OptimizerState {
+    return {
+      version: 1,
+      config: this.config,
+      hasFeasible: this.space.feasible !== undefined,
+      rng: [...this.rng.state()],
+      observations: this.observations,
+      pending: [...this.pending.values()].map((p) => ({ point: { ...p.point }, source: p.source })),
+      initialQueue: this.initialQueue.map((p) => ({ ...p })),
+      trustRegion: { ...this.tr },
+    };
+  }
+
+  /**
+   * Restores an optimizer from {@link Optimizer.toJSON} output. Functions do not serialise: if the
+   * original space had a `feasible` predicate, pass it again in `options.feasible`.
+   */
+  static fromJSON(state: OptimizerState, options: { feasible?: Feasibility } = {}): Optimizer {
+    check(state !== null && typeof state === 'object' && state.version === 1, 'unsupported optimizer state version');
+    check(
+      !state.hasFeasible || typeof options.feasible === 'function',
+      'the saved optimizer had a feasible predicate: pass it again as options.feasible',
+    );
+    const space: SearchSpace =
+      options.feasible === undefined
+        ? { dimensions: state.config.dimensions }
+        : { dimensions: state.config.dimensions, feasible: options.feasible };
+    const o = new Optimizer({ ...state.config, nInitial: 0, space });
+    (o.cfg as { nInitial: number }).nInitial = state.config.nInitial;
+    o.rng = Prng.fromState(state.rng as unknown as PrngState);
+    for (const p of state.initialQueue) o.space.validatePoint(p);
+    o.initialQueue = state.initialQueue.map((p) => o.space.canonical(p));
+    for (const ob of state.observations) {
+      const enc = o.space.encode(ob.point);
+      check(Number.isFinite(ob.severity), 'saved observation has a non-finite severity');
+      const point = o.space.canonical(ob.point);
+      const key = o.space.key(point);
+      o.entries.push({ point, severity: ob.severity, key, enc });
+      o.observedKeys.add(key);
+    }
+    for (const pe of state.pending) {
+      const enc = o.space.encode(pe.point);
+      const point = o.space.canonical(pe.point);
+      o.pending.set(o.space.key(point), { point, source: pe.source, enc });
+    }
+    const t = state.trustRegion;
+    check(Number.isFinite(t.length) && t.length > 0, 'saved trust region has an invalid length');
+    check(
+      Number.isInteger(t.regionStart) && t.regionStart >= 0 && t.regionStart <= o.entries.length,
+      'saved trust region has an invalid regionStart',
+    );
+    o.tr = {
+      length: t.length,
+      successes: t.successes,
+      failures: t.failures,
+      restarts: t.restarts,
+      regionStart: t.regionStart,
+    };
+    return o;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  private propose(point: Point, key: string, source: ProposalSource): Point {
+    const canonical = this.space.canonical(point);
+    this.pending.set(key, { point: canonical, source, enc: this.space.encode(canonical) });
+    return { ...canonical };
+  }
+
+  /** The `k` best observations of the current region (since the last trust-region restart). */
+  private regionTop(k: number): Entry[] {
+    const start = this.cfg.trustRegion ? this.tr.regionStart : 0;
+    return this.entries
+      .slice(start)
+      .map((e, i) => ({ e, i }))
+      .sort((a, b) => b.e.severity - a.e.severity || a.i - b.i)
+      .slice(0, k)
+      .map(({ e }) => e);
+  }
+
+  private isNew(key: string): boolean {
+    return !this.observedKeys.has(key) && !this.pending.has(key);
+  }
+
+  /** A uniformly random feasible point not yet observed or pending. */
+  private sampleNew(): Point {
+    const d = this.space.size;
+    const buf = new Float64Array(d);
+    let feasibleSeen = false;
+    for (let attempt = 0; attempt < DEFAULT_MAX_ATTEMPTS; attempt++) {
+      this.space.sampleEncoded(this.rng, buf, 0);
+      const p = this.space.decode(buf);
+      if (!this.space.isFeasible(p)) continue;
+      feasibleSeen = true;
+      if (this.isNew(this.space.key(p))) return p;
+    }
+    const rest = this.remainingDiscrete();
+    if (rest !== undefined) return rest;
+    if (!feasibleSeen)
+      throw new InfeasibleSpaceError(
+        `no feasible point found in ${DEFAULT_MAX_ATTEMPTS} random samples: the space's constraints seem infeasible`,
+      );
+    throw new SpaceExhaustedError(
+      `no new feasible point found in ${DEFAULT_MAX_ATTEMPTS} random samples (${this.entries.length} observed, ${this.pending.size} pending)`,
+    );
+  }
+
+  /** For a small discrete space, a random remaining point (or throws SpaceExhaustedError); else undefined. */
+  private remainingDiscrete(): Point | undefined {
+    const all = this.enumeration();
+    if (all === null) return undefined;
+    const d = this.space.size;
+    const start = this.rng.int(all.rows);
+    for (let k = 0; k < all.rows; k++) {
+      const p = this.space.decode(all.data, ((start + k) % all.rows) * d);
+      if (this.isNew(this.space.key(p)) && this.space.isFeasible(p)) return p;
+    }
+    throw new SpaceExhaustedError(
+      `search space exhausted: all feasible points are observed or pending (${this.entries.length} observed, ${this.pending.size} pending)`,
+    );
+  }
+
+  /** All points of the space when it is discrete with at most nCandidates points, else null (cached). */
+  private enumeration(): { data: Float64Array; rows: number } | null {
+    if (this.enumerated === undefined) {
+      const limit = this.cfg.nCandidates;
+      this.enumerated = Number.isFinite(this.space.cardinality(limit)) ? this.space.enumerateEncoded(limit) : null;
+    }
+    return this.enumerated;
+  }
+
+  /**
+   * Forest on the observations (+ pending points at the worst observed severity when `withPending`),
+   * on normal scores of the severities when `transform` (default: `outputTransform` is
+   * 'normal-scores'). Returns the forest and the best observed target on the forest's scale.
+   */
+  private fitForest(
+    withPending: boolean,
+    seed: number,
+    transform = this.cfg.outputTransform === 'normal-scores',
+  ): { forest: RandomForest; best: number } {
+    const d = this.space.size;
+    const pend = withPending ? [...this.pending.values()] : [];
+    const nObs = this.entries.length;
+    const rows = nObs + pend.length;
+    const X = new Float64Array(rows * d);
+    let y: Float64Array = new Float64Array(rows);
+    let worst = Number.POSITIVE_INFINITY;
+    this.entries.forEach((e, i) => {
+      X.set(e.enc, i * d);
+      y[i] = e.severity;
+      if (e.severity < worst) worst = e.severity;
+    });
+    pend.forEach((p, j) => {
+      const i = nObs + j;
+      X.set(p.enc, i * d);
+      y[i] = worst;
+    });
+    if (transform) y = normalScores(y);
+    let best = Number.NEGATIVE_INFINITY;
+    for (let i = 0; i < nObs; i++) if ((y[i] as number) > best) best = y[i] as number;
+    const forest = new RandomForest({
+      nTrees: this.cfg.nTrees,
+      minSamplesLeaf: this.cfg.minSamplesLeaf,
+      maxFeatures: this.cfg.maxFeatures,
+      splitter: this.cfg.splitter,
+      seed,
+      categories: this.space.categories,
+    }).fit({ data: X, rows, cols: d }, y);
+    return { forest, best };
+  }
+
+  private askModel(): Point {
+    const d = this.space.size;
+    const { forest, best } = this.fitForest(true, this.rng.nextUint32());
+    const enumerated = this.enumeration();
+    const cands = enumerated ?? this.generateCandidates();
+    if (this.acqBuf.length < cands.rows) {
+      this.acqBuf = new Float64Array(cands.rows);
+      this.prediction = { mean: new Float64Array(cands.rows), std: new Float64Array(cands.rows) };
+    }
+    const { mean, std } = forest.predict({ data: cands.data, rows: cands.rows, cols: d }, this.prediction);
+    const acq = acquisitionValues(
+      this.cfg.acquisition,
+      mean,
+      std,
+      best,
+      { xi: this.cfg.xi, kappa: this.cfg.kappa },
+      this.acqBuf,
+      cands.rows,
+    );
+    const tryRow = (r: number): Point | undefined => {
+      const p = this.space.decode(cands.data, r * d);
+      return this.isNew(this.space.key(p)) && this.space.isFeasible(p) ? p : undefined;
+    };
+    let top = 0;
+    for (let r = 1; r < cands.rows; r++) if ((acq[r] as number) > (acq[top] as number)) top = r;
+    let chosen = tryRow(top);
+    if (chosen === undefined) {
+      const order = Int32Array.from({ length: cands.rows }, (_, i) => i).sort(
+        (a, b) => (acq[b] as number) - (acq[a] as number) || a - b,
+      );
+      for (const r of order) {
+        chosen = tryRow(r);
+        if (chosen !== undefined) break;
+      }
+    }
+    if (chosen === undefined) {
+      if (enumerated !== null)
+        throw new SpaceExhaustedError(
+          `search space exhausted: all feasible points are observed or pending (${this.entries.length} observed, ${this.pending.size} pending)`,
+        );
+      chosen = this.sampleNew();
+    }
+    return this.propose(chosen, this.space.key(chosen), 'model');
+  }
+
+  /** Uniform samples + neighbours of the incumbents + trust-region samples, as encoded rows. */
+  private generateCandidates(): { data: Float64Array; rows: number } {
+    const d = this.space.size;
+    const total = this.cfg.nCandidates;
+    const nLocalWanted = this.cfg.localSearch ? Math.floor(total * this.cfg.localFraction) : 0;
+    const nTRWanted = this.cfg.trustRegion ? Math.floor(total * this.cfg.trustRegionFraction) : 0;
+    const incumbents = this.regionTop(LOCAL_INCUMBENTS).map((e) => e.enc);
+    // Right after a restart the region is empty: its share goes to uniform samples.
+    const nLocal = incumbents.length > 0 ? nLocalWanted : 0;
+    const nTR = incumbents.length > 0 ? nTRWanted : 0;
+    const nRandom = total - nLocal - nTR;
+    if (this.candidateBuf.length < total * d) this.candidateBuf = new Float64Array(total * d);
+    const data = this.candidateBuf;
+    const rng = this.rng;
+    const space = this.space;
+    let row = 0;
+    for (; row < nRandom; row++) space.sampleEncoded(rng, data, row * d);
+
+    if (nLocal > 0) {
+      const active = new Int32Array(d);
+      for (let j = 0; j < nLocal; j++, row++) {
+        const off = row * d;
+        // Half of the neighbours around the best point, the rest spread over the next incumbents.
+        const inc = incumbents[j < nLocal / 2 ? 0 : j % incumbents.length] as Float64Array;
+        data.set(inc, off);
+        const nMut = rng.next() < 0.75 ? 1 : 2;
+        for (let m = 0; m < nMut; m++) {
+          let nActive = 0;
+          for (let i = 0; i < d; i++) {
+            if (space.isActive(data, off, i) && !(space.isCategorical(i) && (space.categories[i] as number) < 2))
+              active[nActive++] = i;
+          }
+          if (nActive === 0) break;
+          this.mutate(data, off, active[rng.int(nActive)] as number);
+          space.repair(data, off, rng);
+        }
+      }
+    }
+
+    if (nTR > 0) {
+      const center = incumbents[0] as Float64Array;
+      const half = this.tr.length / 2;
+      const pCat = Math.min(1, this.tr.length) * 0.5;
+      for (let j = 0; j < nTR; j++, row++) {
+        const off = row * d;
+        for (let i = 0; i < d; i++) {
+          const c = center[i] as number;
+          if (c === INACTIVE) {
+            data[off + i] = INACTIVE;
+          } else if (space.isCategorical(i)) {
+            const k = space.categories[i] as number;
+            if (k > 1 && rng.next() < pCat) {
+              const o = rng.int(k - 1);
+              data[off + i] = o >= c ? o + 1 : o;
+            } else {
+              data[off + i] = c;
+            }
+          } else {
+            const lo = Math.max(0, c - half);
+            const hi = Math.min(1, c + half);
+            data[off + i] = space.snap(i, lo + rng.next() * (hi - lo));
+          }
+        }
+        space.repair(data, off, rng);
+      }
+    }
+    return { data, rows: total };
+  }
+
+  /** Mutates column `i` of the encoded row at `off`: Gaussian step (numeric) or another category. */
+  private mutate(data: Float64Array, off: number, i: number): void {
+    const space = this.space;
+    const rng = this.rng;
+    const old = data[off + i] as number;
+    if (space.isCategorical(i)) {
+      const k = space.categories[i] as number;
+      const o = rng.int(k - 1);
+      data[off + i] = o >= old ? o + 1 : o;
+      return;
+    }
+    // Log-uniform step scale: both fine refinement and larger jumps.
+    const sd = Math.exp(Math.log(STEP_MIN) + rng.next() * (Math.log(STEP_MAX) - Math.log(STEP_MIN)));
+    const delta = sd * rng.normal();
+    let e = old + delta;
+    if (e < 0) e = -e;
+    if (e > 1) e = 2 - e;
+    let snapped = space.snap(i, e);
+    if (snapped === old && space.isInteger(i)) {
+      // Guarantee a move of at least one integer step.
+      const v = space.decodeValue(i, old) as number;
+      const dim = space.dimensions[i] as { low: number; high: number };
+      let next = delta >= 0 ? v + 1 : v - 1;
+      if (next > dim.high || next < dim.low) next = delta >= 0 ? v - 1 : v + 1;
+      snapped = space.encodeValue(i, next);
+    }
+    data[off + i] = snapped;
+  }
+
+  private updateTrustRegion(severity: number, before: number): void {
+    const tr = this.tr;
+    // Success = a meaningful improvement of the region's best: by 1% of the observed severity range
+    // (so creeping gains in a poor basin still count as failures and eventually trigger a restart).
+    let lo = Number.POSITIVE_INFINITY;
+    let hi = Number.NEGATIVE_INFINITY;
+    for (const e of this.entries) {
+      if (e.severity < lo) lo = e.severity;
+      if (e.severity > hi) hi = e.severity;
+    }
+    const improved = severity > before + Math.max(1e-3 * Math.abs(before), TR_SUCCESS_MARGIN * (hi - lo));
+    if (improved) {
+      tr.successes++;
+      tr.failures = 0;
+    } else {
+      tr.failures++;
+      tr.successes = 0;
+    }
+    if (tr.successes >= TR_SUCCESS_TOLERANCE) {
+      tr.length = Math.min(2 * tr.length, TR_MAX);
+      tr.successes = 0;
+    }
+    if (tr.failures >= Math.max(4, this.space.size)) {
+      tr.length /= 2;
+      tr.failures = 0;
+    }
+    if (tr.length < TR_MIN) {
+      // Collapsed: restart in a new region (the next proposal comes from global candidates only).
+      tr.length = TR_INIT;
+      tr.restarts++;
+      tr.regionStart = this.entries.length;
+    }
+  }
+}
