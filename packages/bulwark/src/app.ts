@@ -21,6 +21,7 @@ import { type DashboardOptions, dashboardRoutes } from './slo/dashboard/index.js
 import { sloAlertRoutes } from './slo/alerts/routes.js';
 import { prometheusReadiness, redisReadiness } from './http/readiness-checks.js';
 import { buildServer } from './http/server.js';
+import { wireChaosSessions } from './chaos/session/index.js';
 import { type HandlerRegistry, wireTasks } from './tasks/index.js';
 import { VERSION } from './version.js';
 
@@ -122,6 +123,7 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
   routes.push(sloAlertRoutes(lifecycle, db));
   routes.push(autoApprovalRoutes(autoApproval));
   routes.push(dashboardRoutes({ db, ...options.dashboard }));
+  routes.push(wireChaosSessions(db));
 
   // --- end of domain wiring ---
 

@@ -4,6 +4,8 @@ import { ingestGraph } from './slo/graph/store.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
 import { migrate, openDatabase } from './db/index.js';
 import { registerApiKeyCommands } from './auth/cli.js';
+import { registerChaosCommands } from './chaos/cli.js';
+import { registerDemoMeshCommand } from './chaos/mesh/index.js';
 import { startServer } from './serve.js';
 import { registerSloCommands } from './slo/cli.js';
 import { registerTaskCommands } from './tasks/cli.js';
@@ -54,7 +56,7 @@ export function buildProgram(): Command {
       await startServer(config);
     });
 
-  program
+  const demo = program
     .command('demo')
     .description('start the server on a throwaway embedded database with a generated service estate loaded')
     .option('-p, --port <port>', 'port to listen on', parsePort, 8000)
@@ -100,6 +102,8 @@ export function buildProgram(): Command {
       );
     });
 
+  registerDemoMeshCommand(demo);
+
   program
     .command('migrate')
     .description('apply pending database migrations and exit')
@@ -121,6 +125,7 @@ export function buildProgram(): Command {
   registerTaskCommands(program, () => configFromEnv());
   registerSloCommands(program);
   registerApiKeyCommands(program, () => configFromEnv());
+  registerChaosCommands(program);
 
   return program;
 }

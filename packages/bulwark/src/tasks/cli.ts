@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { ResourceGuard } from '@bulwark/resilience';
 import { type Command, InvalidArgumentError } from 'commander';
+import { registerChaosSessionHandler } from '../chaos/session/index.js';
 import type { Config } from '../config.js';
 import { openDatabase } from '../db/index.js';
 import { api, print } from '../cli-api.js';
@@ -53,6 +54,7 @@ export function registerTaskCommands(program: Command, loadConfig: () => Config)
         const registry = await builtinRegistry(
           catalogue,
           config.httpTargets ? await loadHttpTargets(config.httpTargets) : {},
+          (r) => registerChaosSessionHandler(r, db),
         );
         // Stop claiming above 80% of the heap limit; running tasks continue.
         const guard = new ResourceGuard({ maxHeapRatio: 0.8, intervalMs: 5_000 });

@@ -1,4 +1,5 @@
 import { Gauge } from 'prom-client';
+import { registerChaosSessionHandler } from '../chaos/session/index.js';
 import type { DomainContext } from '../domain-context.js';
 import { createCallbackSender } from './callbacks.js';
 import { type HttpTargets, httpHandler, loadHttpTargets } from './handlers/http.js';
@@ -14,16 +15,21 @@ export { Worker } from './worker.js';
 export type { TaskContext, TaskHandler } from './types.js';
 export { PermanentTaskError } from './types.js';
 
-/** Built-in handlers: `process` (when a catalogue is configured), `http` (no targets by default), `noop`. */
+/**
+ * Built-in handlers: `process` (when a catalogue is configured), `http` (no targets by default), `noop`;
+ * `extra` registers handlers that need more than configuration (e.g. `chaos.session`, which needs the database).
+ */
 export async function builtinRegistry(
   catalogue: ProblemCatalogue | undefined,
   httpTargets: HttpTargets = {},
+  extra?: (registry: HandlerRegistry) => void,
 ): Promise<HandlerRegistry> {
   const registry = new HandlerRegistry();
   if (catalogue) registry.register('process', processHandler(catalogue));
   registry.register('http', httpHandler(httpTargets));
   // Does nothing and returns its parameters: smoke tests, benchmarks, end-to-end checks of a deployment.
   registry.register('noop', async (payload) => payload);
+  extra?.(registry);
   return registry;
 }
 
@@ -34,7 +40,8 @@ export async function wireTasks(
 ) {
   const catalogue = ctx.config.problemCatalogue ? await loadCatalogue(ctx.config.problemCatalogue) : undefined;
   const targets = ctx.config.httpTargets ? await loadHttpTargets(ctx.config.httpTargets) : {};
-  const registry = options.registry ?? (await builtinRegistry(catalogue, targets));
+  const registry =
+    options.registry ?? (await builtinRegistry(catalogue, targets, (r) => registerChaosSessionHandler(r, ctx.db)));
   const service = createTaskService({
     db: ctx.db,
     kinds: () => [...new Set([...registry.kinds(), 'process'])].sort(),
