@@ -12,6 +12,7 @@ import { impactRoutes } from './slo/impact/routes.js';
 import { createImpactService } from './slo/impact/service.js';
 import { recommendationRoutes } from './slo/recommend/routes.js';
 import { createRecommendationService } from './slo/recommend/service.js';
+import { registerSloJobs, submitDueSloJobs } from './slo/jobs.js';
 import { createTelemetrySource } from './telemetry/index.js';
 import type { TelemetrySource } from './telemetry/types.js';
 import { sloLifecycleRoutes } from './slo/lifecycle/routes.js';
@@ -95,29 +96,45 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
   if (config.prometheusUrl) ctx.addReadinessCheck('prometheus', prometheusReadiness(config.prometheusUrl));
 
   // --- domain wiring (each domain adds its block below) ---
+  const graph = createGraphIndexCache(db, { checkIntervalMs: 1000 });
+  const telemetry = options.telemetry ?? createTelemetrySource(config);
+  const lifecycle = createSloLifecycle({ db });
+  const autoApproval = options.autoApproval ?? createAutoApproval({ db, lifecycle });
+  const recommendations = createRecommendationService({
+    db,
+    graph,
+    telemetry,
+    // New recommendations go through the auto-approval rules at once (FR-11).
+    onGenerated: async (ids) => {
+      await autoApproval.evaluate(ids);
+    },
+  });
   const tasks = await wireTasks(ctx, {
     embeddedWorkers: options.embeddedWorkers ?? config.embeddedWorkers,
     ...(options.taskRegistry ? { registry: options.taskRegistry } : {}),
+    extra: (r) =>
+      registerSloJobs(r, {
+        db,
+        telemetry,
+        recommendations: () => recommendations,
+        ...(config.driftWebhookUrl ? { webhook: { url: config.driftWebhookUrl, secret: config.callbackSecret } } : {}),
+      }),
   });
   routes.push(tasks.routes);
-  const graph = createGraphIndexCache(db, { checkIntervalMs: 1000 });
-  const telemetry = options.telemetry ?? createTelemetrySource(config);
+  // The SLO engine's scheduled jobs (hourly aggregates, 5-minute drift watch) go on the queue.
+  if (config.sloJobs && telemetry) {
+    const tick = () => {
+      submitDueSloJobs(db).catch((err) => server?.log.warn({ err }, 'could not schedule SLO jobs'));
+    };
+    ctx.onStart(async () => {
+      tick();
+      const timer = setInterval(tick, 60_000);
+      timer.unref();
+      ctx.onClose(async () => clearInterval(timer));
+    });
+  }
   routes.push(graphRoutes(db, graph, telemetry));
-  const lifecycle = createSloLifecycle({ db });
-  const autoApproval = options.autoApproval ?? createAutoApproval({ db, lifecycle });
-  routes.push(
-    recommendationRoutes(
-      createRecommendationService({
-        db,
-        graph,
-        telemetry,
-        // New recommendations go through the auto-approval rules at once (FR-11).
-        onGenerated: async (ids) => {
-          await autoApproval.evaluate(ids);
-        },
-      }),
-    ),
-  );
+  routes.push(recommendationRoutes(recommendations));
   routes.push(impactRoutes(createImpactService({ db, graph })));
   routes.push(sloLifecycleRoutes(lifecycle));
   routes.push(sloAlertRoutes(lifecycle, db));

@@ -63,6 +63,8 @@ const envSchema = z.object({
     .default(10 * 1024 * 1024),
   BULWARK_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(30_000),
   BULWARK_CALLBACK_SECRET: z.string().optional(),
+  BULWARK_DRIFT_WEBHOOK_URL: optionalUrl(['http:', 'https:']),
+  BULWARK_SLO_JOBS: z.enum(['on', 'off']).default('on'),
   BULWARK_PROBLEM_CATALOGUE: z.string().optional(),
   BULWARK_HTTP_TARGETS: z.string().optional(),
   BULWARK_RATE_LIMIT: z.enum(['on', 'off']).default('on'),
@@ -130,6 +132,10 @@ export interface Config {
   bodyLimitBytes: number;
   shutdownGraceMs: number;
   callbackSecret: string | undefined;
+  /** Drift notifications are POSTed here (signed with BULWARK_CALLBACK_SECRET). */
+  driftWebhookUrl: string | undefined;
+  /** Schedule the SLO engine's hourly aggregation and 5-minute drift watch (needs telemetry). */
+  sloJobs: boolean;
   problemCatalogue: string | undefined;
   allowPrivateCallbacks: boolean;
   rateLimit: { enabled: boolean; overrides: Record<string, number>; redisPrefix: string };
@@ -178,6 +184,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     bodyLimitBytes: e.BULWARK_BODY_LIMIT_BYTES,
     shutdownGraceMs: e.BULWARK_SHUTDOWN_GRACE_MS,
     callbackSecret: e.BULWARK_CALLBACK_SECRET,
+    driftWebhookUrl: e.BULWARK_DRIFT_WEBHOOK_URL,
+    sloJobs: e.BULWARK_SLO_JOBS === 'on',
     problemCatalogue: e.BULWARK_PROBLEM_CATALOGUE,
     allowPrivateCallbacks: e.BULWARK_ALLOW_PRIVATE_CALLBACKS,
     embeddedWorkers: e.BULWARK_EMBEDDED_WORKERS,

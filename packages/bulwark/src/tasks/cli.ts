@@ -9,6 +9,7 @@ import { VERSION } from '../version.js';
 import { createCallbackSender } from './callbacks.js';
 import { loadHttpTargets } from './handlers/http.js';
 import { loadCatalogue } from './handlers/process.js';
+import { registerSloJobs, sloJobDepsFromConfig } from '../slo/jobs.js';
 import { builtinRegistry } from './index.js';
 import { Worker } from './worker.js';
 
@@ -54,7 +55,10 @@ export function registerTaskCommands(program: Command, loadConfig: () => Config)
         const registry = await builtinRegistry(
           catalogue,
           config.httpTargets ? await loadHttpTargets(config.httpTargets) : {},
-          (r) => registerChaosSessionHandler(r, db),
+          (r) => {
+            registerChaosSessionHandler(r, db);
+            registerSloJobs(r, sloJobDepsFromConfig(db, config));
+          },
         );
         // Stop claiming above 80% of the heap limit; running tasks continue.
         const guard = new ResourceGuard({ maxHeapRatio: 0.8, intervalMs: 5_000 });

@@ -36,12 +36,16 @@ export async function builtinRegistry(
 /** Wire the task domain into the app: service, routes, reaper, queue metrics, embedded workers. */
 export async function wireTasks(
   ctx: DomainContext,
-  options: { embeddedWorkers?: number; registry?: HandlerRegistry } = {},
+  options: { embeddedWorkers?: number; registry?: HandlerRegistry; extra?: (registry: HandlerRegistry) => void } = {},
 ) {
   const catalogue = ctx.config.problemCatalogue ? await loadCatalogue(ctx.config.problemCatalogue) : undefined;
   const targets = ctx.config.httpTargets ? await loadHttpTargets(ctx.config.httpTargets) : {};
   const registry =
-    options.registry ?? (await builtinRegistry(catalogue, targets, (r) => registerChaosSessionHandler(r, ctx.db)));
+    options.registry ??
+    (await builtinRegistry(catalogue, targets, (r) => {
+      registerChaosSessionHandler(r, ctx.db);
+      options.extra?.(r);
+    }));
   const service = createTaskService({
     db: ctx.db,
     kinds: () => [...new Set([...registry.kinds(), 'process'])].sort(),
