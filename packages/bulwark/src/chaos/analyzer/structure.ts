@@ -43,7 +43,8 @@ export interface TraceSummary {
 
 const SEP = '\u001f';
 
-function validSpan(x: unknown): x is Span {
+/** Whether a value has the fields of a span (trace, span, service, operation; optional parent). */
+export function validSpan(x: unknown): x is Span {
   if (typeof x !== 'object' || x === null) return false;
   const s = x as Record<string, unknown>;
   return (

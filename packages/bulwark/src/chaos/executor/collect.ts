@@ -1,3 +1,4 @@
+import { validSpan } from '../analyzer/structure.js';
 /**
  * Collects telemetry from the services behind the executor (`GET /_spans?since=` and
  * `GET /_logs?since=`, the demo mesh's convention) and the fault proxies, and turns one load phase
@@ -33,15 +34,7 @@ function arrayField(value: unknown, field: string): unknown[] {
 }
 
 function isSpan(x: unknown): x is RecordedSpan {
-  if (typeof x !== 'object' || x === null) return false;
-  const s = x as Record<string, unknown>;
-  return (
-    typeof s.trace_id === 'string' &&
-    typeof s.span_id === 'string' &&
-    typeof s.service === 'string' &&
-    typeof s.operation === 'string' &&
-    typeof s.duration_ms === 'number'
-  );
+  return validSpan(x) && typeof (x as { duration_ms?: unknown }).duration_ms === 'number';
 }
 
 function isLog(x: unknown): x is LogEntry {

@@ -1,3 +1,4 @@
+import { listenOn } from '../listen.js';
 /**
  * Fault-injecting HTTP reverse proxy: forwards every request to one target service (method, path,
  * headers and body streamed both ways; hop-by-hop headers dropped) and applies the installed fault
@@ -19,7 +20,6 @@ import {
   type OutgoingHttpHeaders,
   type ServerResponse,
 } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { type RandomSource, seededRandom } from '@bulwark/resilience';
 import { closeServer } from '../mesh/service.js';
 import {
@@ -268,16 +268,8 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   };
 
   const server = createServer(handle);
-  server.keepAliveTimeout = 5_000;
   const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
+  const port = await listenOn(server, options.port, host);
 
   return {
     url: `http://${host}:${port}`,

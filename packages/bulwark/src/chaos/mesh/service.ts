@@ -1,3 +1,4 @@
+import { listenOn } from '../listen.js';
 /**
  * A minimal instrumented HTTP service on `node:http`, used by the demo mesh: route table with
  * `:param` segments, JSON bodies, one server span per request, request-scoped logging, and
@@ -14,7 +15,6 @@ import {
   type Server,
   type ServerResponse,
 } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createHttpClient, type HttpCallOptions } from './http-client.js';
 import {
   headerValue,
@@ -310,16 +310,8 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const server: Server = createServer((req, res) => {
     void handle(req, res);
   });
-  server.keepAliveTimeout = 5_000;
   const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
+  const port = await listenOn(server, options.port, host);
   return {
     name,
     url: `http://${host}:${port}`,
