@@ -52,11 +52,15 @@ export function registerSloJobs(registry: HandlerRegistry, deps: SloJobDeps): vo
   };
   registry.register('slo.aggregate', async (payload, ctx) => {
     const at = typeof payload.hour === 'string' ? new Date(payload.hour) : undefined;
-    return runAggregation(deps.db, telemetry(), { ...(at ? { now: at } : {}), signal: ctx.signal });
+    const r = await runAggregation(deps.db, telemetry(), { ...(at ? { now: at } : {}), signal: ctx.signal });
+    if (r.stale_services.length > 0 && deps.recommendations) {
+      for (const s of r.stale_services) deps.recommendations().invalidate(s);
+    }
+    return r;
   });
   registry.register('slo.drift-watch', async (payload, ctx) => {
     const at = typeof payload.at === 'string' ? new Date(payload.at) : new Date();
-    return runDriftWatch(deps.db, telemetry(), {
+    const r = await runDriftWatch(deps.db, telemetry(), {
       now: at,
       signal: ctx.signal,
       ...(deps.webhook ? { webhook: deps.webhook } : {}),
@@ -70,6 +74,8 @@ export function registerSloJobs(registry: HandlerRegistry, deps: SloJobDeps): vo
         return task.id;
       },
     });
+    if (deps.recommendations) for (const e of r.events) deps.recommendations().invalidate(e.service_id);
+    return r;
   });
   registry.register('slo.reevaluate', async (payload) => {
     const serviceId = payload.service_id;

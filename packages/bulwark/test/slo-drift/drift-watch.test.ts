@@ -1,43 +1,15 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import { seededRandom } from '@bulwark/resilience';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runDriftWatch } from '../../src/slo/drift-watch/job.js';
 import { ingestGraph } from '../../src/slo/graph/store.js';
-import type { LatencyPoint, TelemetrySource, TimeRange } from '../../src/telemetry/types.js';
 import { DRIVERS, openTestDatabase, type TestDatabase } from '../support/db.js';
+import { GeneratedLatency } from '../support/latency.js';
 
 const MIN = 60_000;
 const now = new Date(Math.floor(Date.now() / MIN) * MIN);
 const stepAt = now.getTime() - 90 * MIN;
-
-/** Per-minute p99 around 200 ms with 10% log-normal noise and a diurnal cycle; `api` steps +30% 90 minutes ago. */
-class GeneratedLatency implements TelemetrySource {
-  readonly kind = 'synthetic' as const;
-  async latencySeries(service: string, range: TimeRange): Promise<LatencyPoint[]> {
-    const out: LatencyPoint[] = [];
-    for (let t = range.start.getTime(); t + MIN <= range.end.getTime(); t += MIN) {
-      const rand = seededRandom((t / MIN) ^ (service === 'api' ? 7 : 13));
-      const z = Math.sqrt(-2 * Math.log(Math.max(1e-12, rand()))) * Math.cos(2 * Math.PI * rand());
-      const diurnal = 1 + 0.3 * Math.sin((2 * Math.PI * t) / 86_400_000);
-      const step = service === 'api' && t >= stepAt ? 1.3 : 1;
-      const p99 = 200 * diurnal * step * Math.exp(0.1 * z);
-      out.push({ start: new Date(t), count: 100, p50: p99 / 4, p95: p99 / 2, p99, p999: p99 * 2 });
-    }
-    return out;
-  }
-  async availabilitySeries() {
-    return [];
-  }
-  async summaries() {
-    return new Map();
-  }
-  async discoverEdges() {
-    return [];
-  }
-  async ping() {}
-}
 
 describe.each(DRIVERS)('drift watch on %s', (driver) => {
   let db: TestDatabase;
@@ -75,7 +47,7 @@ describe.each(DRIVERS)('drift watch on %s', (driver) => {
 
   it('finds the +30% p99 step on api only, marks it stale, audits, enqueues and delivers a signed webhook', async () => {
     const enqueued: string[] = [];
-    const r = await runDriftWatch(db, new GeneratedLatency(), {
+    const r = await runDriftWatch(db, new GeneratedLatency(new Map([['api', stepAt]])), {
       now: new Date(now),
       webhook: { url: hookUrl, secret: 's3cret', initialDelayMs: 10 },
       enqueue: async (service) => {
@@ -113,7 +85,9 @@ describe.each(DRIVERS)('drift watch on %s', (driver) => {
   });
 
   it('resumes from the stored detector state: the next run only reads new minutes and does not re-alarm', async () => {
-    const r = await runDriftWatch(db, new GeneratedLatency(), { now: new Date(now.getTime() + 10 * MIN) });
+    const r = await runDriftWatch(db, new GeneratedLatency(new Map([['api', stepAt]])), {
+      now: new Date(now.getTime() + 10 * MIN),
+    });
     expect(r.samples).toBe(2 * 10);
     expect(r.events).toEqual([]);
   });

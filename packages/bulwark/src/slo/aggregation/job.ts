@@ -19,6 +19,8 @@ export interface AggregationResult {
   services: number;
   rows: number;
   marked_stale: string[];
+  /** Services whose recommendation was marked stale. */
+  stale_services: string[];
   deleted: number;
   duration_ms: number;
 }
@@ -69,10 +71,14 @@ export async function runAggregation(
       select id, service_id, (explanation->>'observed_availability')::float8 as observed
       from slo_recommendations where status = 'active' and sli_type = 'availability' and not stale`);
     const stale: string[] = [];
+    const staleServices = new Set<string>();
     for (const r of recs) {
       const c = current28d.get(r.service_id);
       if (!c || r.observed === null || !Number.isFinite(r.observed)) continue;
-      if (significantChange(r.observed, (c.good / c.total) * 100)) stale.push(r.id);
+      if (significantChange(r.observed, (c.good / c.total) * 100)) {
+        stale.push(r.id);
+        staleServices.add(r.service_id);
+      }
     }
     if (stale.length > 0) {
       await tx.query(
@@ -87,6 +93,7 @@ export async function runAggregation(
       services: services.length,
       rows: rows.length,
       marked_stale: stale,
+      stale_services: [...staleServices].sort(),
       deleted: deleted[0]?.n ?? 0,
       duration_ms: Date.now() - started,
     };

@@ -266,6 +266,10 @@ export function createRecommendationService(o: RecommendationServiceOptions) {
   }
 
   return {
+    /** Forget a service's in-memory responses (after drift or an aggregate marked it stale). */
+    invalidate(service: string): void {
+      for (const key of memory.keys()) if (key.startsWith(`${service}|`)) memory.delete(key);
+    },
     async get(service: string, q: RecommendationQuery): Promise<RecommendationResponse> {
       const key = `${service}|${q.sliType}|${q.lookbackDays}`;
       if (!q.forceRegenerate && memoryTtl > 0) {
