@@ -212,7 +212,7 @@ export interface AvailabilityAnalysis {
 
 const MEAN_BLOCK_DAYS = 2;
 const RECENCY_HALF_LIFE_DAYS = 21;
-const JITTER = 0.5;
+const JITTER = 0.55;
 
 /** Highest meaningful target for a traffic volume: ≥ 3 failed requests of budget per period. */
 export function trafficCap(days: readonly DayCounts[], periodDays: number): number {
