@@ -29,12 +29,16 @@ export function recommendationRoutes(service: RecommendationService): FastifyPlu
           }),
         },
       },
-      async (request) =>
-        service.get(request.params.id, {
+      async (request, reply) => {
+        const q = {
           sliType: request.query.sli_type,
           lookbackDays: request.query.lookback_days,
           forceRegenerate: request.query.force_regenerate === 'true',
-        }),
+        };
+        const json = await service.cachedJson(request.params.id, q);
+        if (json !== undefined) return reply.type('application/json; charset=utf-8').send(json);
+        return service.get(request.params.id, q);
+      },
     );
   };
 }

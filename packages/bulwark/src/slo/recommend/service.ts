@@ -80,7 +80,15 @@ export function createRecommendationService(o: RecommendationServiceOptions) {
   // cached recommendation costs no database round trip (stale marks in the database are seen once
   // the entry expires).
   const memoryTtl = o.memoryTtlMs ?? 30_000;
-  const memory = new Map<string, { at: number; snapshotId: string; response: RecommendationResponse }>();
+  const memory = new Map<string, { at: number; snapshotId: string; response: RecommendationResponse; json?: string }>();
+  const fresh = async (key: string, q: RecommendationQuery) => {
+    if (q.forceRegenerate || memoryTtl <= 0) return undefined;
+    const hit = memory.get(key);
+    if (!hit || Date.now() - hit.at >= memoryTtl) return undefined;
+    if (hit.snapshotId !== (await o.graph.current()).snapshotId) return undefined;
+    if (now().getTime() - new Date(hit.response.generated_at).getTime() >= cacheTtl) return undefined;
+    return hit;
+  };
 
   const requireTelemetry = (): TelemetrySource => {
     if (!o.telemetry) {
@@ -266,19 +274,24 @@ export function createRecommendationService(o: RecommendationServiceOptions) {
   }
 
   return {
+    /**
+     * The serialised cached answer when one is fresh in memory (the hot path under load: no
+     * database round trip and no re-serialisation), else undefined.
+     */
+    async cachedJson(service: string, q: RecommendationQuery): Promise<string | undefined> {
+      const hit = await fresh(`${service}|${q.sliType}|${q.lookbackDays}`, q);
+      if (!hit) return undefined;
+      hit.json ??= JSON.stringify({ ...hit.response, cached: true });
+      return hit.json;
+    },
     /** Forget a service's in-memory responses (after drift or an aggregate marked it stale). */
     invalidate(service: string): void {
       for (const key of memory.keys()) if (key.startsWith(`${service}|`)) memory.delete(key);
     },
     async get(service: string, q: RecommendationQuery): Promise<RecommendationResponse> {
       const key = `${service}|${q.sliType}|${q.lookbackDays}`;
-      if (!q.forceRegenerate && memoryTtl > 0) {
-        const hit = memory.get(key);
-        if (hit && Date.now() - hit.at < memoryTtl && hit.snapshotId === (await o.graph.current()).snapshotId) {
-          const age = now().getTime() - new Date(hit.response.generated_at).getTime();
-          if (age < cacheTtl) return { ...hit.response, cached: true };
-        }
-      }
+      const hit = await fresh(key, q);
+      if (hit) return { ...hit.response, cached: true };
       const rows = await o.db.query<ServiceMeta>(
         sql`select id, service_type, metadata from services where id = ${service}`,
       );
