@@ -18,8 +18,11 @@
  *      BENCH_WORKERS (default: available parallelism, max 4), BENCH_SKIP_REGRET=1 / BENCH_SKIP_TIMING=1.
  * Runs are spread over worker threads (each run is deterministic, so the table does not depend on it).
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { lineChart } from './support/svg.js';
 import {
   EncodedSpace,
   initialPoints,
@@ -246,6 +249,40 @@ async function regretBench(): Promise<void> {
         `${solved}/${SEEDS}`,
       ]);
     }
+  }
+  // Median best-so-far regret per call, one SVG per function (docs/img/, or BENCH_PLOTS_DIR).
+  const plots = process.env.BENCH_PLOTS_DIR ?? 'docs/img';
+  mkdirSync(plots, { recursive: true });
+  const colors: Record<string, string> = { bulwark: '#1f77b4', 'skopt-like': '#ff7f0e', random: '#7f7f7f' };
+  for (const bf of fns) {
+    const series = METHODS.map((method) => {
+      const curves = Array.from(
+        { length: SEEDS },
+        (_, i) => results.get(`${bf.name}/${method.name}/${i + 1}`) as number[],
+      );
+      return {
+        name: method.name,
+        color: colors[method.name] ?? 'black',
+        values: Array.from({ length: CALLS }, (_, c) =>
+          quantile(
+            curves.map((cv) => cv[c] as number),
+            0.5,
+          ),
+        ),
+      };
+    });
+    const file = join(plots, `chaos-regret-${bf.name.toLowerCase()}.svg`);
+    writeFileSync(
+      file,
+      lineChart({
+        title: `${bf.name}: median simple regret over ${SEEDS} seeds`,
+        xLabel: 'calls',
+        yLabel: 'regret (log)',
+        series,
+        logY: true,
+      }),
+    );
+    console.log(`  plot: ${file}`);
   }
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i] as number)).join(' | ')} |`;
