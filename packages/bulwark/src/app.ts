@@ -12,6 +12,7 @@ import { impactRoutes } from './slo/impact/routes.js';
 import { createImpactService } from './slo/impact/service.js';
 import { recommendationRoutes } from './slo/recommend/routes.js';
 import { createRecommendationService } from './slo/recommend/service.js';
+import { driftRoutes } from './slo/drift-watch/routes.js';
 import { registerSloJobs, submitDueSloJobs } from './slo/jobs.js';
 import { createTelemetrySource } from './telemetry/index.js';
 import type { TelemetrySource } from './telemetry/types.js';
@@ -140,6 +141,7 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
   routes.push(sloAlertRoutes(lifecycle, db));
   routes.push(autoApprovalRoutes(autoApproval));
   routes.push(dashboardRoutes({ db, ...options.dashboard }));
+  routes.push(driftRoutes(db));
   routes.push(wireChaosSessions(db));
 
   // --- end of domain wiring ---

@@ -86,4 +86,27 @@ describe.each(DRIVERS)('hourly SLI aggregation on %s', (driver) => {
     expect(states.find((s) => s.id === far?.id)?.stale).toBe(true);
     expect(states.find((s) => s.id === dbRec?.id)?.stale).toBe(false); // no observation to compare with
   });
+
+  it('expires recommendations past expires_at (audited) and purges old superseded ones', async () => {
+    const [old] = await db.query<{ id: string }>(sql`
+      insert into slo_recommendations (service_id, sli_type, tiers, generated_at, expires_at)
+      values ('api', 'latency', '{}'::jsonb, ${new Date(now.getTime() - 2 * 86_400_000)}, ${new Date(now.getTime() - 86_400_000)})
+      returning id::text as id`);
+    const [ancient] = await db.query<{ id: string }>(sql`
+      insert into slo_recommendations (service_id, sli_type, tiers, generated_at, expires_at, status)
+      values ('db', 'latency', '{}'::jsonb, ${new Date(now.getTime() - 100 * 86_400_000)}, ${new Date(now.getTime() - 99 * 86_400_000)}, 'superseded')
+      returning id::text as id`);
+    const r = await runAggregation(db, source, { now });
+    expect(r.expired).toBe(1);
+    const [row] = await db.query<{ status: string }>(
+      sql`select status from slo_recommendations where id = ${old?.id}::uuid`,
+    );
+    expect(row?.status).toBe('expired');
+    const audit = await db.query<{ action: string }>(
+      sql`select action from slo_audit_log where recommendation_id = ${old?.id}::uuid`,
+    );
+    expect(audit.map((a) => a.action)).toEqual(['expire']);
+    const gone = await db.query(sql`select id from slo_recommendations where id = ${ancient?.id}::uuid`);
+    expect(gone).toEqual([]);
+  });
 });

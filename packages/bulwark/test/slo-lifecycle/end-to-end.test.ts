@@ -99,6 +99,13 @@ describe.each(DRIVERS)('SLO lifecycle end to end on %s', (driver) => {
     const drift = await runDriftWatch(db, telemetry, { now });
     expect(drift.events.map((e) => e.service_id)).toEqual(['checkout']);
 
+    const events = (await call('GET', '/api/v1/services/checkout/drift-events')).json() as {
+      items: Array<{ direction: string; stale_recommendations: string[] }>;
+    };
+    expect(events.items).toHaveLength(1);
+    expect(events.items[0]?.direction).toBe('up');
+    expect(events.items[0]?.stale_recommendations.length).toBeGreaterThan(0);
+
     // the stale recommendation is regenerated on the next request
     const again = await call('GET', '/api/v1/services/checkout/slo-recommendations?sli_type=availability');
     const fresh = again.json() as { cached: boolean; recommendations: Array<{ recommendation_id: string }> };

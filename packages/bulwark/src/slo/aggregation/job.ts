@@ -19,6 +19,8 @@ export interface AggregationResult {
   services: number;
   rows: number;
   marked_stale: string[];
+  /** Recommendations that passed their expiry in this run. */
+  expired: number;
   /** Services whose recommendation was marked stale. */
   stale_services: string[];
   deleted: number;
@@ -66,6 +68,20 @@ export async function runAggregation(
            or (granularity = '1d' and computed_at < ${hour}::timestamptz - interval '365 days')
         returning 1)
       select count(*)::int as n from d`);
+    // FR-5 housekeeping: recommendations past expires_at become 'expired' (with an audit entry), and
+    // superseded or expired ones older than 90 days are purged.
+    const expired = await tx.query<{ id: string; service_id: string }>(sql`
+      update slo_recommendations set status = 'expired'
+      where status = 'active' and expires_at < ${hour} returning id::text as id, service_id`);
+    for (const e of expired) {
+      await tx.query(sql`
+        insert into slo_audit_log (service_id, action, actor, recommendation_id, "timestamp")
+        values (${e.service_id}, 'expire', 'system:aggregation', ${e.id}::uuid, ${hour})`);
+    }
+    await tx.query(sql`
+      delete from slo_recommendations r
+      where r.status in ('superseded', 'expired') and r.generated_at < ${hour}::timestamptz - interval '90 days'
+        and not exists (select 1 from active_slos a where a.recommendation_id = r.id)`);
     // Stale marks: the 28-day availability moved away from what the recommendation was computed on.
     const recs = await tx.query<{ id: string; service_id: string; observed: number | null }>(sql`
       select id, service_id, (explanation->>'observed_availability')::float8 as observed
@@ -93,6 +109,7 @@ export async function runAggregation(
       services: services.length,
       rows: rows.length,
       marked_stale: stale,
+      expired: expired.length,
       stale_services: [...staleServices].sort(),
       deleted: deleted[0]?.n ?? 0,
       duration_ms: Date.now() - started,
