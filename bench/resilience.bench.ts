@@ -67,6 +67,12 @@ function bulwarkFailing(fn: () => Promise<unknown>): Call {
   return () => policy.execute(fn);
 }
 
+function bulwarkNoRetry(fn: () => Promise<unknown>): Call {
+  // opossum's policy set: breaker + timeout, no retry (for the like-for-like line under the table).
+  const policy = bwWrap(new BwBreaker({ policy: consecutiveFailures(Number.MAX_SAFE_INTEGER) }), bwTimeout(1000));
+  return () => policy.execute(fn);
+}
+
 function cockatielCall(fn: () => Promise<unknown>, attempts: number): Call {
   const policy = cockatiel.wrap(
     cockatiel.retry(cockatiel.handleAll, { maxAttempts: attempts }),
@@ -137,6 +143,14 @@ async function main() {
   const bw = rows[0] as { success: number; failure: number };
   console.log(
     `\nratio Bulwark / faster of the two anchors: success ${(bw.success / fastestSuccess).toFixed(2)}x, failure ${(bw.failure / fastestFailure).toFixed(2)}x (target <= 1.00x)`,
+  );
+
+  const like = {
+    success: (await median(bulwarkNoRetry(ok))) - bareOk,
+    failure: (await median(bulwarkNoRetry(fail))) - bareFail,
+  };
+  console.log(
+    `like-for-like with opossum (breaker + timeout, no retry): Bulwark success ${fmt(like.success)}, failure ${fmt(like.failure)}`,
   );
 
   const growth = await heapGrowth(bulwark(ok));

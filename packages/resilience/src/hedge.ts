@@ -45,40 +45,41 @@ export class HedgePolicy implements Policy {
       let failed = 0;
       let done = false;
       let timer: unknown;
-      const errors: unknown[] = [];
       // One controller per attempt, so the winner's signal stays live (a fetch body may still be streaming).
       const attempts: AbortController[] = [];
+      const onCallerAbort = () => {
+        finish();
+        reject(abortReason(signal as AbortSignal));
+      };
       const finish = () => {
         done = true;
         if (timer !== undefined) this.clock.clearTimeout(timer);
+        signal?.removeEventListener('abort', onCallerAbort);
         link.dispose();
       };
+      // Callers start an attempt only while none has won and fewer than `max` have started.
       const launch = (reason: 'delay' | 'failure' | 'parallel' | 'first') => {
-        if (done || started >= max) return;
         const index = started++;
         if (reason !== 'first') this.hedges.emit({ attempt: index + 1, reason });
         const own = new AbortController();
         attempts.push(own);
-        const onParent = () => own.abort(link.signal.reason);
-        link.signal.addEventListener('abort', onParent, { once: true });
+        link.signal.addEventListener('abort', () => own.abort(link.signal.reason));
         const ctx: ExecutionContext = { signal: own.signal, attempt: index + 1 };
         Promise.resolve()
           .then(() => ops(index)(ctx))
           .then(
             (value) => {
               if (done) return;
-              link.signal.removeEventListener('abort', onParent);
               finish();
               for (const other of attempts) if (other !== own) other.abort(new Error('hedged attempt lost'));
               resolve(value);
             },
             (error: unknown) => {
               if (done) return;
-              errors.push(error);
               failed++;
-              if (failed === max || (failed === started && started === max)) {
+              if (failed === max) {
                 finish();
-                reject(signal?.aborted ? abortReason(signal) : error);
+                reject(error);
               } else if (mode !== 'parallel' && failed === started) {
                 launch('failure');
                 armTimer();
@@ -86,26 +87,19 @@ export class HedgePolicy implements Policy {
             },
           );
       };
+      /** (Re)arm the latency timer for the next attempt, if one may still start. */
       const armTimer = () => {
-        if (mode !== 'latency' || done || started >= max) return;
         if (timer !== undefined) this.clock.clearTimeout(timer);
+        timer = undefined;
+        if (mode !== 'latency' || started >= max) return;
         timer = this.clock.setTimeout(() => {
           launch('delay');
           armTimer();
         }, this.o.delayMs ?? 100);
       };
-      signal?.addEventListener(
-        'abort',
-        () => {
-          if (done) return;
-          finish();
-          reject(abortReason(signal));
-        },
-        { once: true },
-      );
+      signal?.addEventListener('abort', onCallerAbort);
       if (mode === 'parallel') {
-        launch('first');
-        for (let i = 1; i < max; i++) launch('parallel');
+        for (let i = 0; i < max; i++) launch(i === 0 ? 'first' : 'parallel');
       } else {
         launch('first');
         armTimer();

@@ -36,24 +36,27 @@ export function rootContext(signal: AbortSignal | undefined, attempt = 1): Execu
  */
 export function wrap(...policies: Policy[]): Policy {
   if (policies.length === 0) return { execute: (op, signal) => Promise.resolve().then(() => op(rootContext(signal))) };
-  const last = policies.length - 1;
-  return {
-    execute<T>(operation: Operation<T>, signal?: AbortSignal): Promise<T> {
-      const run = (index: number, ctxSignal: AbortSignal | undefined, attempt: number): Promise<T> => {
-        const policy = policies[index] as Policy;
-        if (index === last) {
-          // Hand the innermost context through untouched when possible: reading `signal` may
-          // allocate (the timeout policy creates its AbortController lazily).
-          return policy.execute(
-            (ctx) => operation(ctx.attempt >= attempt ? ctx : withAttempt(ctx, attempt)),
-            ctxSignal,
-          );
-        }
-        return policy.execute((ctx) => run(index + 1, ctx.signal, Math.max(attempt, ctx.attempt)), ctxSignal);
-      };
-      return run(0, signal, 1);
-    },
-  };
+  return { execute: (operation, signal) => runLayer(policies, 0, operation, signal, 1) };
+}
+
+/** Run `operation` through `policies[index..]`; `attempt` is the highest attempt number seen outside. */
+function runLayer<T>(
+  policies: Policy[],
+  index: number,
+  operation: Operation<T>,
+  signal: AbortSignal | undefined,
+  attempt: number,
+): Promise<T> {
+  const policy = policies[index] as Policy;
+  if (index === policies.length - 1) {
+    // Hand the innermost context through untouched when possible: reading `signal` may
+    // allocate (the timeout policy creates its AbortController lazily).
+    return policy.execute((ctx) => operation(ctx.attempt >= attempt ? ctx : withAttempt(ctx, attempt)), signal);
+  }
+  return policy.execute(
+    (ctx) => runLayer(policies, index + 1, operation, ctx.signal, Math.max(attempt, ctx.attempt)),
+    signal,
+  );
 }
 
 function withAttempt(ctx: ExecutionContext, attempt: number): ExecutionContext {
@@ -63,4 +66,20 @@ function withAttempt(ctx: ExecutionContext, attempt: number): ExecutionContext {
       return ctx.signal;
     },
   };
+}
+
+/**
+ * True for promises and other thenables: policies settle plain values at once instead of
+ * scheduling a promise callback for them.
+ *
+ * @example
+ * const result = operation(ctx);
+ * if (!isThenable(result)) return Promise.resolve(result);
+ */
+export function isThenable<T>(value: PromiseLike<T> | T): value is PromiseLike<T> {
+  return (
+    (typeof value === 'object' || typeof value === 'function') &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
 }

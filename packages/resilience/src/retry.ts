@@ -3,7 +3,7 @@ import { abortReason, type Clock, linkSignals, NEVER_SIGNAL, type RandomSource, 
 import { classifyFailure, type FailureClass, retryAfterMs } from './classify.js';
 import { TaskTimeoutError } from './errors.js';
 import { EventEmitter } from './events.js';
-import type { Operation, Policy } from './policy.js';
+import { isThenable, type Operation, type Policy } from './policy.js';
 
 export interface RetryOptions {
   /** Total tries including the first (default 3). */
@@ -94,51 +94,98 @@ export class RetryPolicy implements Policy {
     return { ...this.s };
   }
 
-  async execute<T>(operation: Operation<T>, signal?: AbortSignal): Promise<T> {
+  execute<T>(operation: Operation<T>, signal?: AbortSignal): Promise<T> {
     this.s.executions++;
-    const started = this.clock.now();
     const deadline =
-      this.options.deadlineMs === undefined ? Number.POSITIVE_INFINITY : started + this.options.deadlineMs;
-    let previousDelay = 0;
-    for (let attempt = 1; ; attempt++) {
-      if (signal?.aborted) throw abortReason(signal);
-      this.s.attempts++;
-      try {
-        const result = await this.attempt(operation, attempt, signal, deadline);
-        this.s.successes++;
-        return result;
-      } catch (error) {
-        if (signal?.aborted) throw error;
-        const cls = this.classify(error, attempt);
-        if (cls === 'permanent') {
-          this.s.failures++;
-          this.s.permanentFailures++;
-          this.giveUpEvents.emit({ attempts: attempt, error, reason: 'permanent' });
-          throw error;
-        }
-        if (attempt >= this.maxAttempts) {
-          this.s.failures++;
-          this.s.exhausted++;
-          this.giveUpEvents.emit({ attempts: attempt, error, reason: 'exhausted' });
-          throw error;
-        }
-        let delay = this.backoff.delay(attempt, previousDelay, this.random);
-        if (this.options.respectRetryAfter ?? true) {
-          const asked = retryAfterMs(error);
-          if (asked !== undefined) delay = Math.max(delay, asked);
-        }
-        delay = Math.min(Math.max(0, delay), this.maxDelayMs);
-        if (this.clock.now() + delay >= deadline) {
-          this.s.failures++;
-          this.giveUpEvents.emit({ attempts: attempt, error, reason: 'deadline' });
-          throw error;
-        }
-        previousDelay = delay;
-        this.s.retries++;
-        this.retryEvents.emit({ attempt, delayMs: delay, error });
-        await sleep(delay, this.clock, signal);
-      }
+      this.options.deadlineMs === undefined ? Number.POSITIVE_INFINITY : this.clock.now() + this.options.deadlineMs;
+    return this.tryFrom(operation, signal, deadline, 1, 0);
+  }
+
+  /**
+   * Run attempt `attempt` and whatever retries follow it. Not `async`: a call that succeeds costs
+   * one promise callback (none if the operation returns a plain value).
+   */
+  private tryFrom<T>(
+    operation: Operation<T>,
+    signal: AbortSignal | undefined,
+    deadline: number,
+    attempt: number,
+    previousDelay: number,
+  ): Promise<T> {
+    if (signal?.aborted) return Promise.reject(abortReason(signal));
+    this.s.attempts++;
+    let result: PromiseLike<T> | T;
+    try {
+      result = this.attempt(operation, attempt, signal, deadline);
+    } catch (error) {
+      return this.afterFailure(error, operation, signal, deadline, attempt, previousDelay);
     }
+    if (!isThenable(result)) {
+      this.s.successes++;
+      return Promise.resolve(result);
+    }
+    return Promise.resolve(result).then(
+      (value) => {
+        this.s.successes++;
+        return value;
+      },
+      (error: unknown) => this.afterFailure(error, operation, signal, deadline, attempt, previousDelay),
+    );
+  }
+
+  /** Attempt `attempt` failed with `error`: rethrow it, or retry after a delay. */
+  private afterFailure<T>(
+    error: unknown,
+    operation: Operation<T>,
+    signal: AbortSignal | undefined,
+    deadline: number,
+    attempt: number,
+    previousDelay: number,
+  ): Promise<T> {
+    try {
+      const delay = this.retryDelay(error, signal, deadline, attempt, previousDelay);
+      return sleep(delay, this.clock, signal).then(() => this.tryFrom(operation, signal, deadline, attempt + 1, delay));
+    } catch (rethrown) {
+      return Promise.reject(rethrown);
+    }
+  }
+
+  /** The delay before the next attempt; throws (the error, as a rule) when there is none. */
+  private retryDelay(
+    error: unknown,
+    signal: AbortSignal | undefined,
+    deadline: number,
+    attempt: number,
+    previousDelay: number,
+  ): number {
+    if (signal?.aborted) throw error;
+    const cls = this.classify(error, attempt);
+    if (cls === 'permanent') {
+      this.s.failures++;
+      this.s.permanentFailures++;
+      this.giveUpEvents.emit({ attempts: attempt, error, reason: 'permanent' });
+      throw error;
+    }
+    if (attempt >= this.maxAttempts) {
+      this.s.failures++;
+      this.s.exhausted++;
+      this.giveUpEvents.emit({ attempts: attempt, error, reason: 'exhausted' });
+      throw error;
+    }
+    let delay = this.backoff.delay(attempt, previousDelay, this.random);
+    if (this.options.respectRetryAfter ?? true) {
+      const asked = retryAfterMs(error);
+      if (asked !== undefined) delay = Math.max(delay, asked);
+    }
+    delay = Math.min(Math.max(0, delay), this.maxDelayMs);
+    if (this.clock.now() + delay >= deadline) {
+      this.s.failures++;
+      this.giveUpEvents.emit({ attempts: attempt, error, reason: 'deadline' });
+      throw error;
+    }
+    this.s.retries++;
+    this.retryEvents.emit({ attempt, delayMs: delay, error });
+    return delay;
   }
 
   private attempt<T>(
@@ -146,17 +193,11 @@ export class RetryPolicy implements Policy {
     attempt: number,
     signal: AbortSignal | undefined,
     deadline: number,
-  ): Promise<T> {
-    const remaining = deadline - this.clock.now();
+  ): PromiseLike<T> | T {
+    const remaining = deadline === Number.POSITIVE_INFINITY ? deadline : deadline - this.clock.now();
     const limit = Math.min(this.options.attemptTimeoutMs ?? Number.POSITIVE_INFINITY, remaining);
-    if (!Number.isFinite(limit)) {
-      // Fast path: no per-attempt timer, no extra signal.
-      try {
-        return Promise.resolve(operation({ signal: signal ?? NEVER, attempt }));
-      } catch (e) {
-        return Promise.reject(e);
-      }
-    }
+    // Fast path: no per-attempt timer, no extra signal.
+    if (!Number.isFinite(limit)) return operation({ signal: signal ?? NEVER, attempt });
     const link = linkSignals(signal);
     return new Promise<T>((resolve, reject) => {
       const timer = this.clock.setTimeout(

@@ -369,7 +369,12 @@ describe.each(DRIVERS)('task queue on %s', (driver) => {
       const ts = Number(/t=(\d+)/.exec(signature)?.[1]);
       expect(signature).toBe(signCallback('s3cret', body, ts));
       expect(JSON.parse(body)).toMatchObject({ task_id: t.id, status: 'completed' });
-      const got = (await app.server.inject({ url: `/api/v1/tasks/${t.id}` })).json();
+      // The receiver answers before the sender records the attempt: wait for the third record.
+      let got = (await app.server.inject({ url: `/api/v1/tasks/${t.id}` })).json();
+      while (got.callbacks.length < 3 && Date.now() < deadline) {
+        await sleep(25);
+        got = (await app.server.inject({ url: `/api/v1/tasks/${t.id}` })).json();
+      }
       expect(
         got.callbacks.map((c: { status_code: number; delivered: boolean }) => [c.status_code, c.delivered]),
       ).toEqual([

@@ -1,8 +1,14 @@
 import { type Clock, systemClock } from '../clock.js';
 import { BrokenCircuitError, IsolatedCircuitError } from '../errors.js';
 import { EventEmitter } from '../events.js';
-import { type ExecutionContext, type Operation, type Policy, rootContext } from '../policy.js';
-import { consecutiveFailures, type FailurePolicy } from './failure-policy.js';
+import { type ExecutionContext, isThenable, type Operation, type Policy, rootContext } from '../policy.js';
+import { type CallOutcome, consecutiveFailures, type FailurePolicy } from './failure-policy.js';
+
+// Shared outcome records: recording a call allocates nothing.
+const SUCCESS: CallOutcome = Object.freeze({ success: true, slow: false });
+const SLOW_SUCCESS: CallOutcome = Object.freeze({ success: true, slow: true });
+const FAILURE: CallOutcome = Object.freeze({ success: false, slow: false });
+const SLOW_FAILURE: CallOutcome = Object.freeze({ success: false, slow: true });
 
 export type CircuitState = 'closed' | 'open' | 'half_open' | 'isolated';
 
@@ -107,6 +113,7 @@ export class CircuitBreaker implements Policy {
       this.consecutiveOpens = init.consecutiveOpens;
       this.reason = init.reason ?? '';
       this.current = init.state === 'half_open' ? 'open' : init.state;
+      // Stryker disable next-line ConditionalExpression: openUntil is read only while open
       if (this.current === 'open') this.openUntil = this.clock.now() + Math.max(0, init.remainingOpenMs ?? 0);
     }
   }
@@ -117,36 +124,68 @@ export class CircuitBreaker implements Policy {
     return this.current;
   }
 
-  async execute<T>(operation: Operation<T>, signal?: AbortSignal): Promise<T> {
+  execute<T>(operation: Operation<T>, signal?: AbortSignal): Promise<T> {
+    const rejection = this.admit();
+    if (rejection) return Promise.reject(rejection);
     const ctx = rootContext(signal);
-    this.admit();
-    return this.run(operation, ctx);
+    const wasProbe = this.current === 'half_open';
+    // Read the clock only when the duration is used: slow-call detection or an onCall listener.
+    const started =
+      this.slowMs !== Number.POSITIVE_INFINITY || this.callEvents.size > 0 ? this.clock.now() : Number.NaN;
+    this.counters.calls++;
+    let result: PromiseLike<T> | T;
+    try {
+      result = operation(ctx);
+    } catch (error) {
+      this.settleError(error, ctx, wasProbe, started);
+      return Promise.reject(error);
+    }
+    if (!isThenable(result)) {
+      this.onSuccess(this.elapsed(started), wasProbe);
+      return Promise.resolve(result);
+    }
+    return Promise.resolve(result).then(
+      (value) => {
+        this.onSuccess(this.elapsed(started), wasProbe);
+        return value;
+      },
+      (error: unknown) => {
+        this.settleError(error, ctx, wasProbe, started);
+        throw error;
+      },
+    );
   }
 
-  private admit(): void {
-    const now = this.clock.now();
+  /** Milliseconds since `started` (0 when the call was not timed). */
+  private elapsed(started: number): number {
+    return Number.isNaN(started) ? 0 : this.clock.now() - started;
+  }
+
+  /** Undefined when the call may run; the error to reject it with otherwise. */
+  private admit(): Error | undefined {
     switch (this.current) {
       case 'closed':
-        return;
+        return undefined;
       case 'isolated':
         this.reject();
-        throw new IsolatedCircuitError(this.reason || 'isolated by hand');
-      case 'open':
+        return new IsolatedCircuitError(this.reason || 'isolated by hand');
+      case 'open': {
+        const now = this.clock.now();
         if (now < this.openUntil) {
           this.reject();
-          throw new BrokenCircuitError(undefined, this.openUntil - now);
+          return new BrokenCircuitError(undefined, this.openUntil - now);
         }
         this.transition('half_open', 'open duration elapsed');
         break;
-      case 'half_open':
-        break;
+      }
     }
     // half_open
     if (this.probesInFlight + this.probeSuccesses >= this.probes) {
       this.reject();
-      throw new BrokenCircuitError('circuit is half-open and its probes are in flight', 0);
+      return new BrokenCircuitError('circuit is half-open and its probes are in flight', 0);
     }
     this.probesInFlight++;
+    return undefined;
   }
 
   private reject(): void {
@@ -154,33 +193,24 @@ export class CircuitBreaker implements Policy {
     this.rejectEvents.emit({ state: this.current });
   }
 
-  private async run<T>(operation: Operation<T>, ctx: ExecutionContext): Promise<T> {
-    const wasProbe = this.current === 'half_open';
-    const started = this.clock.now();
-    this.counters.calls++;
-    let result: T;
-    try {
-      result = await operation(ctx);
-    } catch (error) {
-      const durationMs = this.clock.now() - started;
-      // A call the caller abandoned says nothing about the dependency.
-      if (ctx.signal.aborted || !this.isFailure(error)) {
-        if (wasProbe) this.probesInFlight--;
-        this.callEvents.emit({ success: true, durationMs, error });
-        throw error;
-      }
-      this.onFailure(durationMs, wasProbe, error);
-      throw error;
+  private settleError(error: unknown, ctx: ExecutionContext, wasProbe: boolean, started: number): void {
+    const durationMs = this.elapsed(started);
+    // A call the caller abandoned says nothing about the dependency.
+    if (ctx.signal.aborted || !this.isFailure(error)) {
+      if (wasProbe) this.probesInFlight--;
+      // Stryker disable next-line ConditionalExpression,EqualityOperator: emit() without listeners is a no-op; the guard only saves the event object
+      if (this.callEvents.size > 0) this.callEvents.emit({ success: true, durationMs, error });
+      return;
     }
-    this.onSuccess(this.clock.now() - started, wasProbe);
-    return result;
+    this.onFailure(durationMs, wasProbe, error);
   }
 
   private onSuccess(durationMs: number, wasProbe: boolean): void {
     const slow = durationMs >= this.slowMs;
     this.counters.successes++;
     if (slow) this.counters.slowCalls++;
-    this.callEvents.emit({ success: true, durationMs });
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: emit() without listeners is a no-op; the guard only saves the event object
+    if (this.callEvents.size > 0) this.callEvents.emit({ success: true, durationMs });
     if (wasProbe && this.current === 'half_open') {
       this.probesInFlight--;
       this.probeSuccesses++;
@@ -192,8 +222,8 @@ export class CircuitBreaker implements Policy {
       return;
     }
     if (this.current !== 'closed') return;
-    const now = this.clock.now();
-    this.policy.record({ success: true, slow }, now);
+    const now = this.policy.timeless ? 0 : this.clock.now();
+    this.policy.record(slow ? SLOW_SUCCESS : SUCCESS, now);
     if (slow && this.policy.shouldOpen(now)) this.open('slow-call rate over threshold');
   }
 
@@ -201,15 +231,15 @@ export class CircuitBreaker implements Policy {
     const slow = durationMs >= this.slowMs;
     this.counters.failures++;
     if (slow) this.counters.slowCalls++;
-    this.callEvents.emit({ success: false, durationMs, error });
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: emit() without listeners is a no-op; the guard only saves the event object
+    if (this.callEvents.size > 0) this.callEvents.emit({ success: false, durationMs, error });
     if (wasProbe && this.current === 'half_open') {
-      this.probesInFlight--;
-      this.open('probe failed');
+      this.open('probe failed'); // the transition frees the probe slots
       return;
     }
     if (this.current !== 'closed') return;
-    const now = this.clock.now();
-    this.policy.record({ success: false, slow }, now);
+    const now = this.policy.timeless ? 0 : this.clock.now();
+    this.policy.record(slow ? SLOW_FAILURE : FAILURE, now);
     if (this.policy.shouldOpen(now)) this.open('failure threshold reached');
   }
 
@@ -304,6 +334,7 @@ export class CircuitBreakerRegistry {
   /** Fires when a breaker is created for a new key (attach listeners there). */
   readonly onCreate = this.created.subscribe;
 
+  // Stryker disable next-line ArrowFunction: undefined options mean the same defaults as {}
   constructor(private readonly options: (key: string) => CircuitBreakerOptions = () => ({})) {}
 
   get(key: string): CircuitBreaker {

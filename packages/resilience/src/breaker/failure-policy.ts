@@ -15,6 +15,11 @@ export interface FailurePolicy {
   /** Counts over the current window, for stats. */
   snapshot(now: number): { calls: number; failures: number; slow: number };
   toJSON(): unknown;
+  /**
+   * True when `record` and `shouldOpen` ignore `now`: the breaker then skips reading its clock for
+   * them (and passes 0). Leave it unset for policies that use time.
+   */
+  readonly timeless?: boolean;
 }
 
 /**
@@ -36,6 +41,7 @@ export function consecutiveFailures(threshold: number, initial?: unknown): Failu
     },
     snapshot: () => ({ calls: run, failures: run, slow: 0 }),
     toJSON: () => ({ kind: 'consecutive', run }),
+    timeless: true,
   };
 }
 
@@ -94,6 +100,7 @@ export function countWindow(options: RateThresholds & { size: number }): Failure
     },
     snapshot: () => ({ calls: count, failures, slow }),
     toJSON: () => ({ kind: 'count', calls: count, failures, slow }),
+    timeless: true,
   };
 }
 

@@ -4,6 +4,7 @@ import { EventEmitter } from '../events.js';
 export type HealthStatus = 'healthy' | 'degraded' | 'unhealthy' | 'unknown';
 
 /** A check resolves when the endpoint is fine (optionally reporting `degraded`), throws when not. */
+// biome-ignore lint/suspicious/noConfusingVoidType: `async () => {}` checks must stay assignable (Promise<void>)
 export type HealthCheck = (signal: AbortSignal) => Promise<void | { degraded?: boolean; detail?: string }>;
 
 export interface EndpointHealthOptions {

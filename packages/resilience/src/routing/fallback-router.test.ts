@@ -40,7 +40,14 @@ describe('FallbackRouter', () => {
             return aHealthy ? 'a' : fail();
           },
         },
-        { id: 'b', priority: 1, call: () => (calls.push('b'), 'b') },
+        {
+          id: 'b',
+          priority: 1,
+          call: () => {
+            calls.push('b');
+            return 'b';
+          },
+        },
       ],
     });
     await router.execute();
@@ -63,7 +70,7 @@ describe('FallbackRouter', () => {
     const aborted: string[] = [];
     const slow = (id: string, ms: number, ok = true) => ({
       id,
-      call: (_: void, { signal }: { signal: AbortSignal }) =>
+      call: (_: unknown, { signal }: { signal: AbortSignal }) =>
         new Promise<string>((resolve, reject) => {
           let settled = false;
           const t = setTimeout(() => {
