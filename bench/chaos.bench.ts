@@ -44,7 +44,10 @@ const ONLY = process.env.BENCH_FUNCTIONS?.split(',');
 type Method = 'bulwark' | 'skopt-like' | 'random';
 const METHODS: Array<{ name: Method; options: Partial<OptimizerOptions> }> = [
   { name: 'bulwark', options: {} },
-  { name: 'skopt-like', options: { outputTransform: 'none', localSearch: false, trustRegion: false } },
+  {
+    name: 'skopt-like',
+    options: { outputTransform: 'none', localSearch: false, trustRegion: false, splitter: 'best' },
+  },
   { name: 'random', options: {} },
 ];
 
