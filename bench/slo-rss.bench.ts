@@ -5,6 +5,7 @@
  * is another process; without it the embedded PGlite heap is inside the server.
  * Run: npx tsx bench/slo-rss.bench.ts     (add DATABASE_URL for the PostgreSQL row)
  */
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { seededRandom } from '@bulwark/resilience';
@@ -19,18 +20,25 @@ const port = await new Promise<number>((resolve) => {
   });
 });
 const schema = `bench_rss_${process.pid}`;
-const child = spawnBulwark(['serve', '--port', String(port)], {
-  env: {
-    BULWARK_AUTH: 'disabled',
-    BULWARK_RATE_LIMIT: 'off',
-    BULWARK_TELEMETRY: 'synthetic',
-    BULWARK_SLO_JOBS: 'off',
-    BULWARK_DATA_DIR: ':memory:',
-    BULWARK_BODY_LIMIT_BYTES: String(64 * 1024 * 1024),
-    BULWARK_DB_SCHEMA: process.env.DATABASE_URL ? schema : 'public',
-    LOG_LEVEL: 'silent',
-  },
-});
+// BENCH_DIST=1: the built server (`npm run build`), as deployed; default: TypeScript sources via tsx.
+const args = ['serve', '--port', String(port)];
+const env: Record<string, string> = {
+  BULWARK_AUTH: 'disabled',
+  BULWARK_RATE_LIMIT: 'off',
+  BULWARK_TELEMETRY: 'synthetic',
+  BULWARK_SLO_JOBS: 'off',
+  BULWARK_DATA_DIR: ':memory:',
+  BULWARK_BODY_LIMIT_BYTES: String(64 * 1024 * 1024),
+  BULWARK_DB_SCHEMA: process.env.DATABASE_URL ? schema : 'public',
+  LOG_LEVEL: 'silent',
+};
+const child =
+  process.env.BENCH_DIST === '1'
+    ? spawn(process.execPath, ['packages/bulwark/dist/main.js', ...args], {
+        env: { ...process.env, ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      })
+    : spawnBulwark(args, { env });
 const base = `http://127.0.0.1:${port}`;
 const rss = () => {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
@@ -70,7 +78,7 @@ try {
     await r.arrayBuffer();
   }
   console.log(
-    `${process.env.DATABASE_URL ? 'postgres' : 'pglite'}: server RSS with 5,000 services / 50,000 edges loaded and 100 recommendations served: ${rss().toFixed(0)} MiB (target < 512 MiB)`,
+    `${process.env.DATABASE_URL ? 'postgres' : 'pglite'}${process.env.BENCH_DIST === '1' ? ' (built)' : ' (tsx)'}: server RSS with 5,000 services / 50,000 edges loaded and 100 recommendations served: ${rss().toFixed(0)} MiB (target < 512 MiB)`,
   );
 } finally {
   child.kill('SIGTERM');
