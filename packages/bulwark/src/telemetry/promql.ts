@@ -1,10 +1,10 @@
 import { BulwarkError } from '../errors.js';
+import { SERVICE_ID_PATTERN } from '../service-id.js';
 
 /**
  * PromQL construction with label values validated and escaped — no PromQL injection — and
  * personal data refused as label values (SEC-008: e-mail addresses, IP addresses, UUID-like user ids).
  */
-const SERVICE = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,252}$/;
 const PII: Array<[RegExp, string]> = [
   [/[^@\s]+@[^@\s]+\.[a-z]{2,}/i, 'an e-mail address'],
   [/\b(?:\d{1,3}\.){3}\d{1,3}\b/, 'an IPv4 address'],
@@ -22,7 +22,7 @@ export function serviceLabel(value: string): string {
       );
     }
   }
-  if (!SERVICE.test(value)) {
+  if (!SERVICE_ID_PATTERN.test(value)) {
     throw new BulwarkError(
       'validation_failed',
       `'${value.slice(0, 80)}' is not a valid service name (letters, digits and . _ : / - only)`,

@@ -1,4 +1,5 @@
 import { seededRandom } from '@bulwark/resilience';
+import { fnv1a } from '../service-id.js';
 import type { AvailabilityPoint, DiscoveredEdge, LatencyPoint, TelemetrySource, TimeRange } from './types.js';
 
 /**
@@ -30,12 +31,6 @@ export interface SyntheticOptions {
   edges?: DiscoveredEdge[];
 }
 
-function hash(text: string): number {
-  let h = 2166136261;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619);
-  return h >>> 0;
-}
-
 /** Diurnal load: 1 at the daily peak (15:00 UTC), 0.35 at the trough. */
 export function diurnal(unixSeconds: number): number {
   const hour = (unixSeconds / 3600) % 24;
@@ -59,7 +54,7 @@ export class SyntheticSource implements TelemetrySource {
   profile(service: string): ServiceProfile {
     let p = this.profiles.get(service);
     if (p) return p;
-    const rand = seededRandom(hash(service) ^ this.seed);
+    const rand = seededRandom(fnv1a(service) ^ this.seed);
     const lowTraffic = rand() < 0.1;
     const incidents: Incident[] = [];
     const days = (this.span.end - this.span.start) / 86_400;
@@ -85,7 +80,7 @@ export class SyntheticSource implements TelemetrySource {
   /** Requests and failures in [t, t + step), deterministic per (service, window). */
   window(service: string, t: number, step: number): { total: number; good: number; latencyFactor: number } {
     const p = this.profile(service);
-    const noise = seededRandom(hash(`${service}@${t}/${step}`) ^ this.seed);
+    const noise = seededRandom(fnv1a(`${service}@${t}/${step}`) ^ this.seed);
     const expected = p.requestsPerSecond * step * diurnal(t + step / 2);
     const total = Math.max(0, Math.round(expected * (0.9 + 0.2 * noise())));
     let errorRate = p.errorRate;

@@ -1,9 +1,10 @@
+import { sql } from 'drizzle-orm';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { sql } from 'drizzle-orm';
 import type { Queryable } from '../../db/types.js';
 import { BulwarkError } from '../../errors.js';
+import { serviceIdSchema } from '../../service-id.js';
 import type { SloLifecycle } from '../lifecycle/service.js';
 import type { SloTargets } from '../lifecycle/types.js';
 import { fromActiveSlo } from './from-active-slo.js';
@@ -17,11 +18,7 @@ import type { SloDefinition } from './types.js';
  * - GET /api/v1/services/{id}/slos/alerts?format=prometheus|openslo|openslo-v2alpha1|sloth
  * - POST /api/v1/slos/import  { "openslo": "<multi-document YAML>" } -> manual SLOs
  */
-const serviceId = z
-  .string()
-  .min(1)
-  .max(253)
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]*$/, 'service ids are letters, digits and . _ : / -');
+const serviceId = serviceIdSchema;
 
 function actorOf(request: FastifyRequest): string {
   const identity = (request as FastifyRequest & { identity?: { subject?: string } }).identity;

@@ -4,6 +4,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Database } from '../../db/types.js';
 import { notFound } from '../../errors.js';
+import { serviceIdSchema } from '../../service-id.js';
 
 /** `GET /api/v1/services/{id}/drift-events`: what drift watch found and did, newest first. */
 export function driftRoutes(db: Database): FastifyPluginAsync {
@@ -17,7 +18,7 @@ export function driftRoutes(db: Database): FastifyPluginAsync {
           tags: ['slo-lifecycle'],
           summary:
             'Drift detected on a service: detectors, magnitude, stale marks, re-evaluation task, webhook deliveries',
-          params: z.object({ id: z.string().min(1).max(253) }),
+          params: z.object({ id: serviceIdSchema }),
           querystring: z.object({ limit: z.coerce.number().int().min(1).max(200).default(20) }),
         },
       },

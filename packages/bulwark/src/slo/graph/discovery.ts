@@ -1,5 +1,6 @@
 import type { Database } from '../../db/types.js';
 import { BulwarkError } from '../../errors.js';
+import { SERVICE_ID_PATTERN } from '../../service-id.js';
 import type { TelemetrySource } from '../../telemetry/types.js';
 import { type IngestResult, ingestGraph } from './store.js';
 
@@ -33,8 +34,7 @@ export async function discoverDependencies(
   const edges = (await telemetry.discoverEdges({ start: new Date(end.getTime() - o.lookbackMinutes * 60_000), end }))
     .filter((e) => e.rps >= o.minRps && e.source !== e.target)
     .sort((a, b) => a.source.localeCompare(b.source) || a.target.localeCompare(b.target));
-  const valid = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,252}$/;
-  const usable = edges.filter((e) => valid.test(e.source) && valid.test(e.target));
+  const usable = edges.filter((e) => SERVICE_ID_PATTERN.test(e.source) && SERVICE_ID_PATTERN.test(e.target));
   const result = await ingestGraph(db, {
     source: 'otel_service_graph',
     timestamp: end,

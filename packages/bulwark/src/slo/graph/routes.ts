@@ -4,15 +4,12 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Database } from '../../db/types.js';
 import { BulwarkError, notFound } from '../../errors.js';
+import { serviceIdSchema } from '../../service-id.js';
 import type { TelemetrySource } from '../../telemetry/types.js';
 import { discoverDependencies } from './discovery.js';
 import { createGraphIndexCache, DISCOVERY_SOURCES, type GraphIndexCache, ingestGraph, listServices } from './store.js';
 
-const serviceId = z
-  .string()
-  .min(1)
-  .max(253)
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]*$/, 'service ids are letters, digits and . _ : / -');
+const serviceId = serviceIdSchema;
 
 const ingestBody = z
   .object({

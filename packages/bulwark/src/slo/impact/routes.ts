@@ -1,17 +1,14 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { serviceIdSchema } from '../../service-id.js';
 import type { ImpactService } from './service.js';
 
 const percent = z.number().gt(0).max(100);
 
 const body = z
   .object({
-    service_id: z
-      .string()
-      .min(1)
-      .max(253)
-      .regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]*$/, 'service ids are letters, digits and . _ : / -'),
+    service_id: serviceIdSchema,
     proposed_change: z
       .object({
         sli_type: z.literal('availability', {

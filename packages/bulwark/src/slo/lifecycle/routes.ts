@@ -2,14 +2,10 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { BulwarkError } from '../../errors.js';
+import { serviceIdSchema } from '../../service-id.js';
 import type { SloLifecycle } from './service.js';
 
-const SERVICE_ID = z
-  .string()
-  .min(1)
-  .max(253)
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]*$/, 'service ids are letters, digits and . _ : / -');
-const params = z.object({ id: SERVICE_ID });
+const params = z.object({ id: serviceIdSchema });
 const tier = z.enum(['conservative', 'balanced', 'aggressive']);
 const targets = z
   .object({

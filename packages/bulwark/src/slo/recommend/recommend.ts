@@ -5,6 +5,7 @@ import {
   compositeAvailability,
   errorBudgetShare,
 } from '../graph/composite-availability.js';
+import { fnv1a } from '../../service-id.js';
 import { ARCHETYPES, type Archetype } from './archetypes.js';
 import {
   type AvailabilityAnalysis,
@@ -119,7 +120,7 @@ export const MIN_HISTORY_DAYS = 30;
 
 export function recommend(input: RecommendInput): RecommendOutput {
   const periodDays = input.periodDays ?? 30;
-  const seed = input.seed ?? hashSeed(input.service);
+  const seed = input.seed ?? fnv1a(input.service);
   const q = dataQuality(input.availability, input.range);
   const coldStart = q.days_with_data < MIN_HISTORY_DAYS;
   const days = toDays(input.availability);
@@ -139,12 +140,6 @@ export function recommend(input: RecommendInput): RecommendOutput {
     if (lat) recommendations.push(lat);
   }
   return { data_quality: { ...q, confidence_note: note }, cold_start: coldStart, confidence, recommendations };
-}
-
-function hashSeed(text: string): number {
-  let h = 2166136261;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619);
-  return h >>> 0;
 }
 
 interface Bounds {

@@ -1,13 +1,10 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { serviceIdSchema } from '../../service-id.js';
 import type { RecommendationService } from './service.js';
 
-const serviceId = z
-  .string()
-  .min(1)
-  .max(253)
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]*$/, 'service ids are letters, digits and . _ : / -');
+const serviceId = serviceIdSchema;
 
 export function recommendationRoutes(service: RecommendationService): FastifyPluginAsync {
   return async (app) => {
