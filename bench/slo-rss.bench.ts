@@ -7,18 +7,12 @@
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { seededRandom } from '@bulwark/resilience';
 import { generateTopology } from '../packages/bulwark/src/demo/topology.js';
+import { freePort } from '../packages/bulwark/test/support/prometheus.js';
 import { spawnBulwark } from '../packages/bulwark/test/support/spawn.js';
 
-const port = await new Promise<number>((resolve) => {
-  const s = createServer();
-  s.listen(0, '127.0.0.1', () => {
-    const p = (s.address() as { port: number }).port;
-    s.close(() => resolve(p));
-  });
-});
+const port = await freePort();
 const schema = `bench_rss_${process.pid}`;
 // BENCH_DIST=1: the built server (`npm run build`), as deployed; default: TypeScript sources via tsx.
 const args = ['serve', '--port', String(port)];

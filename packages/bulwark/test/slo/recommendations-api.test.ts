@@ -1,4 +1,3 @@
-import { createServer } from 'node:net';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
@@ -6,6 +5,7 @@ import { PrometheusSource } from '../../src/telemetry/prometheus.js';
 import { testApp } from '../support/app.js';
 import { DRIVERS, openTestDatabase, type TestDatabase } from '../support/db.js';
 import { expectProblem } from '../support/http.js';
+import { freePort } from '../support/prometheus.js';
 
 const estate = {
   source: 'manual',
@@ -44,16 +44,6 @@ interface RecResponse {
   stale: boolean;
   stale_reason?: string;
   provenance: { dependency_graph_snapshot_id: string; telemetry_source: string };
-}
-
-async function closedPort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 describe.each(DRIVERS)('SLO recommendations and impact analysis API on %s', (driver) => {
@@ -216,7 +206,7 @@ describe.each(DRIVERS)('SLO recommendations and impact analysis API on %s', (dri
   });
 
   it('when telemetry is down: serves the last stored result marked stale, or 503 when there is none', async () => {
-    const down = new PrometheusSource({ baseUrl: `http://127.0.0.1:${await closedPort()}`, retries: 0 });
+    const down = new PrometheusSource({ baseUrl: `http://127.0.0.1:${await freePort()}`, retries: 0 });
     const outage = await testApp(db, {}, { telemetry: down });
     try {
       const res = await outage.server.inject({

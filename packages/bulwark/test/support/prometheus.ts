@@ -26,7 +26,8 @@ export function prometheusAvailable(): boolean {
   return ok;
 }
 
-async function freePort(): Promise<number> {
+/** A loopback port nobody listens on right now (bound, read, released). */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.once('error', reject);
