@@ -3,6 +3,12 @@
  * BULWARK_API_KEY. Problem responses become one-line errors with the server's detail.
  */
 export async function api(method: string, path: string, body?: unknown): Promise<unknown> {
+  const text = await apiText(method, path, body);
+  return text ? JSON.parse(text) : null;
+}
+
+/** The raw answer of an endpoint (YAML rule files); `api` parses it as JSON. */
+export async function apiText(method: string, path: string, body?: unknown): Promise<string> {
   const base = (process.env.BULWARK_URL ?? 'http://127.0.0.1:8000').replace(/\/$/, '');
   const headers: Record<string, string> = {};
   if (body !== undefined) headers['content-type'] = 'application/json';
@@ -20,34 +26,12 @@ export async function api(method: string, path: string, body?: unknown): Promise
     );
   }
   const text = await res.text();
-  const parsed: unknown = text ? JSON.parse(text) : null;
   if (!res.ok) {
-    const p = parsed as { detail?: string; title?: string } | null;
-    throw new Error(`${res.status} ${p?.title ?? ''}: ${p?.detail ?? text}`);
-  }
-  return parsed;
-}
-
-/** Like `api`, for endpoints that answer text (YAML rule files). */
-export async function apiText(method: string, path: string): Promise<string> {
-  const base = (process.env.BULWARK_URL ?? 'http://127.0.0.1:8000').replace(/\/$/, '');
-  const headers: Record<string, string> = {};
-  if (process.env.BULWARK_API_KEY) headers['x-api-key'] = process.env.BULWARK_API_KEY;
-  let res: Response;
-  try {
-    res = await fetch(`${base}${path}`, { method, headers });
-  } catch (err) {
-    throw new Error(
-      `cannot reach the Bulwark server at ${base} (${err instanceof Error ? err.message : String(err)}); set BULWARK_URL`,
-    );
-  }
-  const text = await res.text();
-  if (!res.ok) {
-    let detail = text;
+    let problem: { detail?: string; title?: string } | null = null;
     try {
-      detail = (JSON.parse(text) as { detail?: string }).detail ?? text;
+      problem = JSON.parse(text) as { detail?: string; title?: string };
     } catch {}
-    throw new Error(`${res.status}: ${detail}`);
+    throw new Error(`${res.status} ${problem?.title ?? ''}: ${problem?.detail ?? text}`);
   }
   return text;
 }
