@@ -26,6 +26,7 @@
 import { seededRandom } from '@bulwark/resilience';
 import { recommend } from '../packages/bulwark/src/slo/recommend/recommend.js';
 import { roundTargetDown } from '../packages/bulwark/src/slo/recommend/stats.js';
+import { observedIncidentCosts, toDays } from '../packages/bulwark/src/slo/recommend/availability.js';
 import type { AvailabilityPoint } from '../packages/bulwark/src/telemetry/types.js';
 
 const SERVICES = Number(process.env.BACKTEST_SERVICES ?? 300);
@@ -261,6 +262,14 @@ const started = performance.now();
 const allSeries = svcs.map(series);
 const genMs = performance.now() - started;
 let recMs = 0;
+// The estate's incident costs over the training window: the prior of every service's incident
+// sizes, as the recommendation service builds it from the estate's daily counts.
+// BACKTEST_POOL=0 leaves it out (each service on its own history, the model before the pool).
+const incidentPool: number[] = [];
+if (process.env.BACKTEST_POOL !== '0') {
+  for (const pts of allSeries)
+    incidentPool.push(...observedIncidentCosts(toDays(pts.filter((p) => p.start.getTime() < trainEnd))));
+}
 svcs.forEach((s, i) => {
   const pts = allSeries[i] as AvailabilityPoint[];
   const train = pts.filter((p) => p.start.getTime() < trainEnd);
@@ -284,6 +293,7 @@ svcs.forEach((s, i) => {
     graph: { nodes, edges },
     sliTypes: ['availability'],
     seed: i + 1,
+    incidentPool,
   });
   recMs += performance.now() - t;
   const rec = out.recommendations[0];
@@ -326,7 +336,9 @@ const median = (xs: number[]) => {
 console.log(
   `backtest: ${SERVICES} services (${platformCount} shared platform dependencies), ${DAYS} days hourly, train ${TRAIN} / test ${DAYS - TRAIN}, seed ${SEED}`,
 );
-console.log(`generation ${genMs.toFixed(0)} ms; recommendation ${(recMs / SERVICES).toFixed(1)} ms/service\n`);
+console.log(
+  `generation ${genMs.toFixed(0)} ms; recommendation ${(recMs / SERVICES).toFixed(1)} ms/service; estate incident pool: ${incidentPool.length} incident days\n`,
+);
 console.log('| method | tier | breach rate | median gap (pts) | within 0.1 pts | mean predicted breach | ECE |');
 console.log('| --- | --- | --- | --- | --- | --- | --- |');
 for (const [method, byTier] of Object.entries(results)) {

@@ -166,6 +166,46 @@ export class PrometheusSource implements TelemetrySource {
     return out;
   }
 
+  async dailyCounts(services: readonly string[], range: TimeRange): Promise<Map<string, AvailabilityPoint[]>> {
+    const step = 86_400;
+    const window = promDuration(step);
+    const ask = (query: string) =>
+      this.call<Matrix>('/api/v1/query_range', {
+        query,
+        // A point at t covers (t - 1d, t]: ask for day ends.
+        start: String(range.start.getTime() / 1000 + step),
+        end: String(range.end.getTime() / 1000),
+        step: String(step),
+      });
+    const [total, good] = await Promise.all([
+      ask(render(this.q.totalByService, { window })),
+      ask(render(this.q.goodByService, { window })),
+    ]);
+    const wanted = new Set(services);
+    const goodAt = new Map<string, number>();
+    for (const s of good ?? []) {
+      for (const [t, v] of s.values) goodAt.set(`${s.metric.service}@${Math.round(t)}`, Number(v));
+    }
+    const out = new Map<string, AvailabilityPoint[]>();
+    for (const s of total ?? []) {
+      const id = s.metric.service;
+      if (!id || !wanted.has(id)) continue;
+      const points: AvailabilityPoint[] = [];
+      for (const [t, v] of s.values) {
+        const n = Number(v);
+        if (!(n > 0)) continue;
+        const g = goodAt.get(`${id}@${Math.round(t)}`) ?? 0;
+        points.push({
+          start: new Date((Math.round(t) - step) * 1000),
+          total: n,
+          good: Math.min(n, Number.isFinite(g) ? g : 0),
+        });
+      }
+      if (points.length > 0) out.set(id, points);
+    }
+    return out;
+  }
+
   async discoverEdges(range: TimeRange): Promise<DiscoveredEdge[]> {
     const window = promDuration(Math.max(60, Math.round((range.end.getTime() - range.start.getTime()) / 1000)));
     const time = String(range.end.getTime() / 1000);

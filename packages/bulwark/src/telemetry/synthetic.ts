@@ -147,6 +147,15 @@ export class SyntheticSource implements TelemetrySource {
     return out;
   }
 
+  async dailyCounts(services: readonly string[], range: TimeRange): Promise<Map<string, AvailabilityPoint[]>> {
+    const out = new Map<string, AvailabilityPoint[]>();
+    for (const s of services) {
+      const points = await this.availabilitySeries(s, range, 86_400);
+      if (points.length > 0) out.set(s, points);
+    }
+    return out;
+  }
+
   async discoverEdges(): Promise<DiscoveredEdge[]> {
     return [...(this.o.edges ?? [])];
   }

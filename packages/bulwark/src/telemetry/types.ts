@@ -57,6 +57,12 @@ export interface TelemetrySource {
    * data are absent from the map.
    */
   summaries(services: readonly string[], range: TimeRange): Promise<Map<string, { good: number; total: number }>>;
+  /**
+   * Daily availability counts of many services over one range, oldest first per service, in as few
+   * queries as the source allows (Prometheus: two `sum by (service)` range queries with a 1-day
+   * step). Services and days without requests are absent.
+   */
+  dailyCounts(services: readonly string[], range: TimeRange): Promise<Map<string, AvailabilityPoint[]>>;
   /** Service-to-service edges seen in traces over the range (empty when the source has none). */
   discoverEdges(range: TimeRange): Promise<DiscoveredEdge[]>;
   /** Resolves when the source answers; throws with a reason otherwise (readiness). */

@@ -6,6 +6,7 @@ import {
   analyseAvailability,
   breachProbability,
   type DayCounts,
+  observedIncidentCosts,
   simulatePeriods,
   trafficCap,
 } from '../../src/slo/recommend/availability.js';
@@ -136,6 +137,37 @@ describe('availability tiers', () => {
     const t = analyseAvailability({ days: low, trafficCap: cap });
     expect(t.cappedBy).toBe('traffic');
     expect(t.tiers.aggressive.target).toBeLessThanOrEqual(99.8);
+  });
+
+  it('weigh an estate pool of incident sizes against the service own ones, by how many it has seen', () => {
+    // One small incident (0.5% of a day) in 60 days; the estate has seen incidents 20× as large.
+    const history = days(60, (i) => (i === 30 ? 0.0051 : 0.0001));
+    expect(observedIncidentCosts(history)).toHaveLength(1);
+    expect(observedIncidentCosts(history)[0]).toBeCloseTo(0.005, 6);
+    const bigPool = Array.from({ length: 200 }, () => 0.1);
+    const alone = analyseAvailability({ days: history, ciReplicates: 0 });
+    const pooled = analyseAvailability({ days: history, ciReplicates: 0, incidentPool: bigPool });
+    // The pool makes the next incident likely large: a lower balanced target than its own history gives.
+    expect(pooled.tiers.balanced.target).toBeLessThan(alone.tiers.balanced.target - 0.2);
+    // A service that has shown many small incidents is judged mostly by its own.
+    const busy = days(60, (i) => (i % 3 === 0 ? 0.0051 : 0.0001));
+    expect(observedIncidentCosts(busy)).toHaveLength(20);
+    const busyAlone = analyseAvailability({ days: busy, ciReplicates: 0 });
+    const busyPooled = analyseAvailability({ days: busy, ciReplicates: 0, incidentPool: bigPool });
+    // Same incident count, every one as large as the pool's: where a pool-only model would land.
+    const allBig = analyseAvailability({ days: days(60, (i) => (i % 3 === 0 ? 0.1001 : 0.0001)), ciReplicates: 0 });
+    expect(busyPooled.tiers.balanced.target).toBeLessThan(busyAlone.tiers.balanced.target);
+    // 20 own incidents against 4 pseudo-incidents of pool: about 1 draw in 6 from the pool.
+    const moved = busyAlone.tiers.balanced.target - busyPooled.tiers.balanced.target;
+    const full = busyAlone.tiers.balanced.target - allBig.tiers.balanced.target;
+    expect(moved / full).toBeGreaterThan(0.05);
+    expect(moved / full).toBeLessThan(0.4);
+    // A pool of tiny incidents narrows a one-incident history instead (no jitter of 0.55 on it).
+    const smallPool = Array.from({ length: 200 }, () => 0.0005);
+    const narrowed = analyseAvailability({ days: history, ciReplicates: 0, incidentPool: smallPool });
+    expect(narrowed.tiers.balanced.target).toBeGreaterThanOrEqual(alone.tiers.balanced.target);
+    // An empty pool is no pool.
+    expect(analyseAvailability({ days: history, ciReplicates: 0, incidentPool: [] }).tiers).toEqual(alone.tiers);
   });
 
   it('rounds targets down to 0.01 points, 0.001 above 99.99', () => {

@@ -35,6 +35,9 @@ export class GeneratedLatency implements TelemetrySource {
   async summaries(services: readonly string[], range: TimeRange) {
     return this.base ? this.base.summaries(services, range) : new Map();
   }
+  async dailyCounts(services: readonly string[], range: TimeRange) {
+    return this.base ? this.base.dailyCounts(services, range) : new Map();
+  }
   async discoverEdges() {
     return [];
   }

@@ -64,6 +64,46 @@ describe.runIf(prometheusAvailable())('Prometheus adapter against a real Prometh
     expect(worst.good / worst.total).toBeCloseTo(0.5, 2);
   });
 
+  it('reads daily counts of many services in one pair of range queries, each day against the ground truth', async () => {
+    let requests = 0;
+    const counting: typeof fetch = (input, init) => {
+      requests++;
+      return fetch(input, init);
+    };
+    const source = new PrometheusSource({ baseUrl: prom.url, retries: 0, fetch: counting });
+    // The two days of data (a day point at t covers (t − 1d, t]).
+    const range = { start: new Date(start * 1000), end: new Date(end * 1000) };
+    const daily = await source.dailyCounts(['checkout', 'search', 'unknown'], range);
+    expect(requests).toBe(2);
+    expect([...daily.keys()].sort()).toEqual(['checkout', 'search']);
+    for (const service of ['checkout', 'search']) {
+      const points = daily.get(service) ?? [];
+      expect(points).toHaveLength(2);
+      for (const p of points) {
+        const dayStart = p.start.getTime() / 1000;
+        let total = 0;
+        let errors = 0;
+        for (let t = dayStart; t < dayStart + 24 * HOUR; t += 60) {
+          total += RPM;
+          errors += errorsPerMinute(service, t);
+        }
+        expect(p.total / total).toBeGreaterThan(0.98);
+        expect(p.total / total).toBeLessThan(1.02);
+        expect(p.good / p.total, `${service} ${new Date(dayStart * 1000).toISOString()}`).toBeCloseTo(
+          1 - errors / total,
+          4,
+        );
+      }
+    }
+    // The outage day is the checkout day with ~30 minutes' worth of extra failures.
+    const [first, second] = daily.get('checkout') ?? [];
+    const outageDay = [first, second].find(
+      (p) => p && outageHour * 1000 >= p.start.getTime() && outageHour * 1000 < p.start.getTime() + 86_400_000,
+    );
+    expect(outageDay).toBeDefined();
+    expect(1 - (outageDay?.good ?? 0) / (outageDay?.total ?? 1)).toBeGreaterThan(0.02);
+  });
+
   it('refuses injection and personal data before any query is sent', async () => {
     const source = new PrometheusSource({ baseUrl: prom.url, retries: 0 });
     const range = { start: new Date(start * 1000), end: new Date(end * 1000) };

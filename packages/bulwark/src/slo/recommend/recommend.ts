@@ -37,6 +37,11 @@ export interface RecommendInput {
   periodDays?: number;
   sliTypes: ReadonlyArray<'availability' | 'latency'>;
   seed?: number;
+  /**
+   * Incident costs seen across the estate over the same lookback (`observedIncidentCosts` of
+   * each service's days, concatenated): the prior for the size of this service's incidents.
+   */
+  incidentPool?: readonly number[];
 }
 
 export interface FeatureAttribution {
@@ -170,10 +175,11 @@ function recommendAvailability(
   const arche = ARCHETYPES[input.archetype];
   const b = bounds(input.graph, input.service);
   const cap = trafficCap(days, periodDays);
+  const pool = input.incidentPool && input.incidentPool.length > 0 ? { incidentPool: input.incidentPool } : {};
   const warnings: string[] = [];
   let analysis: AvailabilityAnalysis | undefined;
   if (days.length > 0) {
-    analysis = analyseAvailability({ days, periodDays, dependencyBound: b.total, trafficCap: cap, seed });
+    analysis = analyseAvailability({ days, periodDays, dependencyBound: b.total, trafficCap: cap, seed, ...pool });
   }
   let tiers: Record<TierName, AvailabilityTier>;
   // The scoring function behind the balanced tier, over the inputs the attribution explains.
@@ -300,6 +306,7 @@ function recommendAvailability(
       seed,
       samples: 1000,
       ciReplicates: 0,
+      ...pool,
     });
     const wd = days[worst] as (typeof days)[number];
     counterfactuals.push({
@@ -329,6 +336,11 @@ function recommendAvailability(
       : `${input.service} has no availability history.`,
     `The Balanced target of ${fmt(balanced)}${Number.isFinite(margin) ? ` provides a ${fmt(margin)} margin` : ''}${tiers.balanced.estimated_breach_probability !== undefined ? ` and would have been breached in ${(tiers.balanced.estimated_breach_probability * 100).toFixed(1)}% of simulated ${periodDays}-day periods` : ''}.`,
     `Composite availability bound is ${fmt(b.total * 100)} given ${b.composite.hardDependencies.length} hard dependencies${analysis?.cappedBy === 'dependencies' ? ' and caps this target' : ''}.`,
+    ...(analysis && pool.incidentPool
+      ? [
+          `Incident sizes: ${analysis.incidentDays} incident day(s) here, weighed against ${pool.incidentPool.length} across the estate.`,
+        ]
+      : []),
   ].join(' ');
 
   return {

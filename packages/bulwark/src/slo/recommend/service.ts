@@ -1,3 +1,4 @@
+import type { IncidentPool } from './incident-pool-service.js';
 import { sql } from 'drizzle-orm';
 import type { Database } from '../../db/types.js';
 import { BulwarkError, notFound } from '../../errors.js';
@@ -66,6 +67,8 @@ export interface RecommendationServiceOptions {
    * the response's warnings, never fails the request.
    */
   onGenerated?: (recommendationIds: string[]) => Promise<void>;
+  /** The estate's incident costs over a lookback, the prior of incident sizes (see incident-pool-service.ts). */
+  incidentPool?: IncidentPool;
 }
 
 const DAY = 86_400_000;
@@ -213,6 +216,7 @@ export function createRecommendationService(o: RecommendationServiceOptions) {
       { start: new Date(end.getTime() - q.lookbackDays * DAY), end },
       q.lookbackDays,
     );
+    const pool = sliTypes.includes('availability' as never) ? await o.incidentPool?.(range) : undefined;
     const output: RecommendOutput = recommend({
       service,
       archetype: archetypeOf(row),
@@ -221,6 +225,7 @@ export function createRecommendationService(o: RecommendationServiceOptions) {
       latency,
       graph: deps.graph,
       sliTypes,
+      ...(pool ? { incidentPool: pool } : {}),
       ...(o.periodDays !== undefined ? { periodDays: o.periodDays } : {}),
     });
     if (deps.unmeasured > 0) {
