@@ -6,7 +6,12 @@ describe('loadConfig', () => {
     const c = loadConfig({});
     expect(c.port).toBe(8000);
     expect(c.host).toBe('127.0.0.1');
-    expect(c.database).toEqual({ url: undefined, dataDir: './.bulwark/data', schema: 'public' });
+    expect(c.database).toEqual({
+      url: undefined,
+      dataDir: './.bulwark/data',
+      schema: 'public',
+      embeddedSharedBuffersMb: 16,
+    });
     expect(c.auth.enabled).toBe(true);
   });
 
@@ -16,6 +21,7 @@ describe('loadConfig', () => {
     [{ DATABASE_URL: 'mysql://x' }, /DATABASE_URL must be a URL with scheme postgres or postgresql/],
     [{ REDIS_URL: 'not a url' }, /REDIS_URL/],
     [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL/],
+    [{ BULWARK_EMBEDDED_SHARED_BUFFERS_MB: '1024' }, /BULWARK_EMBEDDED_SHARED_BUFFERS_MB must be an integer/],
   ])('rejects %o with one line naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     try {

@@ -40,6 +40,12 @@ const envSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   DATABASE_URL: optionalUrl(['postgres:', 'postgresql:']),
   BULWARK_DATA_DIR: z.string().min(1).default('./.bulwark/data'),
+  BULWARK_EMBEDDED_SHARED_BUFFERS_MB: z.coerce
+    .number({ message: 'must be an integer between 1 and 999' })
+    .int()
+    .min(1)
+    .max(999)
+    .default(16),
   BULWARK_DB_SCHEMA: z
     .string()
     .regex(/^[a-z_][a-z0-9_]{0,62}$/, { message: 'must be a lowercase SQL identifier' })
@@ -109,7 +115,13 @@ export type Env = z.input<typeof envSchema>;
 export interface Config {
   port: number;
   host: string;
-  database: { url: string | undefined; dataDir: string; schema: string };
+  database: {
+    url: string | undefined;
+    dataDir: string;
+    schema: string;
+    /** shared_buffers of the embedded database (PGlite), MiB; ignored with DATABASE_URL. */
+    embeddedSharedBuffersMb: number;
+  };
   redisUrl: string | undefined;
   prometheusUrl: string | undefined;
   /**
@@ -166,7 +178,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const config: Config = {
     port: e.PORT,
     host: e.HOST,
-    database: { url: e.DATABASE_URL, dataDir: e.BULWARK_DATA_DIR, schema: e.BULWARK_DB_SCHEMA },
+    database: {
+      url: e.DATABASE_URL,
+      dataDir: e.BULWARK_DATA_DIR,
+      schema: e.BULWARK_DB_SCHEMA,
+      embeddedSharedBuffersMb: e.BULWARK_EMBEDDED_SHARED_BUFFERS_MB,
+    },
     redisUrl: e.REDIS_URL,
     prometheusUrl: e.PROMETHEUS_URL,
     telemetry: e.BULWARK_TELEMETRY ?? (e.PROMETHEUS_URL ? 'prometheus' : 'none'),

@@ -1,6 +1,12 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config.js';
+import { openDatabase } from '../src/db/index.js';
 import { migrate, readMigrations } from '../src/db/migrate.js';
+import { DEFAULT_PGLITE_SHARED_BUFFERS_MB, openPglite, startupSettings } from '../src/db/pglite.js';
 import { openPostgres } from '../src/db/postgres.js';
 import { DRIVERS, openTestDatabase, type TestDatabase, uniqueNamespace } from './support/db.js';
 
@@ -62,6 +68,69 @@ describe.each(DRIVERS)('database on %s', (driver) => {
     await db.query(sql`insert into ledger values (1, 'a')`);
     await expect(db.query(sql`update ledger set v = 'b' where id = 1`)).rejects.toThrow(/append-only/);
     await expect(db.query(sql`delete from ledger`)).rejects.toThrow(/append-only/);
+  });
+});
+
+describe('embedded database settings', () => {
+  const setting = async (db: { query: TestDatabase['query'] }, name: string) =>
+    (await db.query<Record<string, string>>(sql.raw(`show ${name}`)))[0]?.[name];
+
+  it("starts with the configured shared_buffers instead of PGlite's 128 MB, durability unchanged", async () => {
+    const memory = await openPglite(':memory:');
+    try {
+      expect(await setting(memory, 'shared_buffers')).toBe(`${DEFAULT_PGLITE_SHARED_BUFFERS_MB}MB`);
+    } finally {
+      await memory.close();
+    }
+    const dir = mkdtempSync(join(tmpdir(), 'bulwark-pglite-'));
+    const config = loadConfig({ BULWARK_DATA_DIR: dir, BULWARK_EMBEDDED_SHARED_BUFFERS_MB: '24' });
+    try {
+      const db = await openDatabase(config);
+      expect(await setting(db, 'shared_buffers')).toBe('24MB');
+      expect(await setting(db, 'fsync')).toBe('on');
+      expect(await setting(db, 'synchronous_commit')).toBe('on');
+      await db.script('create table durability_probe (v int); insert into durability_probe values (7)');
+      await db.close();
+      // The data directory on disk keeps what was committed across a restart.
+      const again = await openDatabase(config);
+      const rows = await again.query<{ v: number }>(sql`select v from durability_probe`);
+      expect(rows).toEqual([{ v: 7 }]);
+      expect(await setting(again, 'shared_buffers')).toBe('24MB');
+      await again.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('checkpoints after a transaction once enough WAL has accumulated (PGlite has no checkpointer)', async () => {
+    const db = await openPglite(':memory:', 'public', { checkpointWalBytes: 1024 * 1024 });
+    const pending = async () =>
+      Number(
+        (
+          await db.query<{ pending: string }>(
+            sql`select (pg_current_wal_insert_lsn() - redo_lsn)::text as pending from pg_control_checkpoint()`,
+          )
+        )[0]?.pending,
+      );
+    try {
+      await db.script('create table wal_probe (id int, v text)');
+      await db.query(sql`insert into wal_probe select g, repeat('x', 500) from generate_series(1, 6000) g`);
+      expect(await pending()).toBeGreaterThan(1024 * 1024); // autocommit writes alone: no checkpoint
+      await db.transaction(async (tx) => {
+        await tx.query(sql`update wal_probe set v = 'y' where id = 1`);
+      });
+      expect(await pending()).toBeLessThan(1024 * 1024);
+      expect(await setting(db, 'wal_recycle')).toBe('off'); // ':memory:': freed segments are deleted
+    } finally {
+      await db.close();
+    }
+  });
+
+  it("rejects a shared_buffers value it cannot write into PGlite's arguments", () => {
+    expect(() => startupSettings(0)).toThrow(RangeError);
+    expect(() => startupSettings(1000)).toThrow(RangeError);
+    expect(() => startupSettings(2.5)).toThrow(RangeError);
+    expect(() => loadConfig({ BULWARK_EMBEDDED_SHARED_BUFFERS_MB: '0' })).toThrow(/BULWARK_EMBEDDED_SHARED_BUFFERS_MB/);
   });
 });
 

@@ -26,7 +26,9 @@ export async function openDatabase(
         namespace,
         ...(options.onError ? { onError: options.onError } : {}),
       })
-    : await openPglite(config.database.dataDir);
+    : await openPglite(config.database.dataDir, 'public', {
+        sharedBuffersMb: config.database.embeddedSharedBuffersMb,
+      });
   if (options.migrate ?? true) {
     try {
       await migrate(db);
