@@ -11,7 +11,6 @@ import { createGraphIndexCache } from './slo/graph/store.js';
 import { impactRoutes } from './slo/impact/routes.js';
 import { createImpactService } from './slo/impact/service.js';
 import { recommendationRoutes } from './slo/recommend/routes.js';
-import { createIncidentPool, listServiceIds } from './slo/recommend/incident-pool-service.js';
 import { createRecommendationService } from './slo/recommend/service.js';
 import { driftRoutes } from './slo/drift-watch/routes.js';
 import { registerSloJobs, submitDueSloJobs } from './slo/jobs.js';
@@ -106,11 +105,6 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
     db,
     graph,
     telemetry,
-    ...(telemetry
-      ? {
-          incidentPool: createIncidentPool({ telemetry, listServices: () => listServiceIds(db) }),
-        }
-      : {}),
     // New recommendations go through the auto-approval rules at once (FR-11).
     onGenerated: async (ids) => {
       await autoApproval.evaluate(ids);

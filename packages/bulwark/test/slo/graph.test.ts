@@ -1,8 +1,8 @@
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { App } from '../../src/app.js';
 import { generateTopology } from '../../src/demo/topology.js';
-import { createGraphIndexCache, ingestGraph, traverse } from '../../src/slo/graph/store.js';
+import { createGraphIndexCache, INGEST_CHUNK, ingestGraph, traverse } from '../../src/slo/graph/store.js';
 import { testApp } from '../support/app.js';
 import { DRIVERS, openTestDatabase, type TestDatabase } from '../support/db.js';
 import { expectProblem } from '../support/http.js';
@@ -180,5 +180,72 @@ describe.each(DRIVERS)('dependency graph on %s', (driver) => {
     const reloaded = await cache.get();
     expect(reloaded).not.toBe(index);
     expect(reloaded.traverse('gateway', 'downstream', 1).map((e) => e.target)).toContain('search');
+  });
+
+  it('the index cache sees an ingestion in this process at once on the embedded database, and asks nothing otherwise', async () => {
+    // A long throttle: on PostgreSQL other instances' ingestions are seen when it expires.
+    const cache = createGraphIndexCache(db, { checkIntervalMs: 3_600_000 });
+    const before = await cache.current();
+    const query = vi.spyOn(db, 'query');
+    try {
+      for (let i = 0; i < 5; i++) expect(await cache.current()).toBe(before);
+      expect(query).not.toHaveBeenCalled();
+      // Straight through the store, not the route (which also calls invalidate()).
+      await ingestGraph(db, {
+        source: 'manual',
+        nodes: [],
+        edges: [{ source: 'search', target: 'search-index', attributes: { criticality: 'hard' } }],
+      });
+      query.mockClear();
+      const after = await cache.current();
+      if (driver === 'pglite') {
+        expect(after.snapshotId).not.toBe(before.snapshotId);
+        expect(after.index.outEdges('search').map((e) => e.target)).toContain('search-index');
+        query.mockClear();
+        expect(await cache.current()).toBe(after);
+        expect(query).not.toHaveBeenCalled();
+      } else {
+        expect(after).toBe(before); // within the throttle, until this instance is told
+        expect(query).not.toHaveBeenCalled();
+        cache.invalidate();
+        expect((await cache.current()).snapshotId).not.toBe(before.snapshotId);
+      }
+    } finally {
+      query.mockRestore();
+    }
+  });
+
+  it('ingests a batch larger than one statement: every row, placeholder and conflict across chunks', async () => {
+    const n = INGEST_CHUNK * 2 + 7;
+    const nodes = Array.from({ length: n }, (_, i) => ({ service_id: `chunk-svc-${i}` }));
+    // Each node calls the next; every edge target past the last node is a placeholder.
+    const edges = nodes.map((node, i) => ({
+      source: node.service_id,
+      target: i + 1 < n ? `chunk-svc-${i + 1}` : 'chunk-tail',
+      attributes: { criticality: 'hard' as const },
+    }));
+    const first = await ingestGraph(db, { source: 'kubernetes', nodes, edges });
+    expect(first).toMatchObject({ nodes_received: n, edges_received: n, placeholders_created: ['chunk-tail'] });
+    // A higher-priority source disagrees on edges in every chunk.
+    const soft = edges
+      .filter((_, i) => i % 1000 === 0)
+      .map((e) => ({ ...e, attributes: { criticality: 'soft' as const } }));
+    const second = await ingestGraph(db, { source: 'manual', nodes: [], edges: soft });
+    expect(second.conflicts).toHaveLength(soft.length);
+    expect(second.conflicts.every((c) => c.kept.source === 'manual' && c.kept.value === 'soft')).toBe(true);
+    const [counts] = await db.query<{ services: number; deps: number; effective_soft: number }>(sql`
+      select (select count(*)::int from services where id like 'chunk-%') as services,
+             (select count(*)::int from service_dependencies where source_service_id like 'chunk-%') as deps,
+             (select count(*)::int from effective_dependencies where source_service_id like 'chunk-%' and criticality = 'soft') as effective_soft`);
+    expect(counts).toEqual({ services: n + 1, deps: n + soft.length, effective_soft: soft.length });
+  });
+
+  it('rejects a batch that repeats a service, naming both indexes', async () => {
+    const dup = {
+      source: 'manual',
+      nodes: [{ service_id: 'a1' }, { service_id: 'b1' }, { service_id: 'a1' }],
+      edges: [],
+    };
+    expect(expectProblem(await ingest(dup), 400).detail).toMatch(/\/nodes\/2 repeats the service a1 of \/nodes\/0/);
   });
 });

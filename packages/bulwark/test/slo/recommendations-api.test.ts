@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
+import { ingestGraph } from '../../src/slo/graph/store.js';
 import { PrometheusSource } from '../../src/telemetry/prometheus.js';
 import { testApp } from '../support/app.js';
 import { DRIVERS, openTestDatabase, type TestDatabase } from '../support/db.js';
@@ -204,6 +205,35 @@ describe.each(DRIVERS)('SLO recommendations and impact analysis API on %s', (dri
       404,
     );
   });
+
+  // PostgreSQL: another instance's ingestion is seen within the graph check interval (1 s), so
+  // only the embedded database, where no other process can write, is exact at once.
+  it.runIf(driver === 'pglite')(
+    'on the embedded database an ingestion in this process invalidates a cached answer at once',
+    async () => {
+      const url = '/api/v1/services/orders-db-a/slo-recommendations?sli_type=availability';
+      const generated = (await get(url)).json() as RecResponse;
+      const cached = await get(url);
+      expect((cached.json() as RecResponse).cached).toBe(true);
+      // Straight through the store: the route's own invalidate() is not involved.
+      await ingestGraph(db, {
+        source: 'manual',
+        nodes: [],
+        edges: [{ source: 'orders-db-a', target: 'orders-disk', attributes: { criticality: 'hard' } }],
+      });
+      const after = (await get(url)).json() as RecResponse;
+      expect(after.cached).toBe(false);
+      const [state] = await db.query<{ snapshot_id: string }>(
+        sql`select snapshot_id::text as snapshot_id from graph_state`,
+      );
+      expect(after.provenance.dependency_graph_snapshot_id).toBe(state?.snapshot_id);
+      expect(after.provenance.dependency_graph_snapshot_id).not.toBe(generated.provenance.dependency_graph_snapshot_id);
+      // The new answer is the one cached from now on.
+      const again = (await get(url)).json() as RecResponse;
+      expect(again.cached).toBe(true);
+      expect(again.recommendations[0]?.recommendation_id).toBe(after.recommendations[0]?.recommendation_id);
+    },
+  );
 
   it('when telemetry is down: serves the last stored result marked stale, or 503 when there is none', async () => {
     const down = new PrometheusSource({ baseUrl: `http://127.0.0.1:${await freePort()}`, retries: 0 });

@@ -32,8 +32,8 @@ export function recommendationRoutes(service: RecommendationService): FastifyPlu
           lookbackDays: request.query.lookback_days,
           forceRegenerate: request.query.force_regenerate === 'true',
         };
-        const json = await service.cachedJson(request.params.id, q);
-        if (json !== undefined) return reply.type('application/json; charset=utf-8').send(json);
+        const body = await service.cachedJson(request.params.id, q);
+        if (body !== undefined) return reply.type('application/json; charset=utf-8').send(body);
         return service.get(request.params.id, q);
       },
     );

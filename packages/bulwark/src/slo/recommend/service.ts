@@ -1,4 +1,4 @@
-import type { IncidentPool } from './incident-pool-service.js';
+import { createIncidentPool, type IncidentPool, listServiceIds } from './incident-pool-service.js';
 import { sql } from 'drizzle-orm';
 import type { Database } from '../../db/types.js';
 import { BulwarkError, notFound } from '../../errors.js';
@@ -67,8 +67,12 @@ export interface RecommendationServiceOptions {
    * the response's warnings, never fails the request.
    */
   onGenerated?: (recommendationIds: string[]) => Promise<void>;
-  /** The estate's incident costs over a lookback, the prior of incident sizes (see incident-pool-service.ts). */
-  incidentPool?: IncidentPool;
+  /**
+   * The estate's incident costs over a lookback, the prior of incident sizes (see
+   * incident-pool-service.ts). Default: built from `telemetry` over every described service;
+   * `false`: none (each service on its own history).
+   */
+  incidentPool?: IncidentPool | false;
 }
 
 const DAY = 86_400_000;
@@ -76,6 +80,9 @@ const DAY = 86_400_000;
 export function createRecommendationService(o: RecommendationServiceOptions) {
   const now = o.now ?? (() => new Date());
   const cacheTtl = o.cacheTtlMs ?? DAY;
+  const incidentPool =
+    o.incidentPool ??
+    (o.telemetry ? createIncidentPool({ telemetry: o.telemetry, listServices: () => listServiceIds(o.db) }) : false);
   const depTtl = o.dependencyTtlMs ?? 600_000;
   const depCache = new Map<string, { at: number; value: Promise<number | undefined> }>();
   const inflight = new Map<string, Promise<RecommendationResponse>>();
@@ -83,13 +90,29 @@ export function createRecommendationService(o: RecommendationServiceOptions) {
   // cached recommendation costs no database round trip (stale marks in the database are seen once
   // the entry expires).
   const memoryTtl = o.memoryTtlMs ?? 30_000;
-  const memory = new Map<string, { at: number; snapshotId: string; response: RecommendationResponse; json?: string }>();
+  // On the embedded database the graph check is exact and needs no query (see createGraphIndexCache).
+  const memory = new Map<
+    string,
+    { at: number; snapshotId: string; response: RecommendationResponse; generatedAt: number; body?: Buffer }
+  >();
+  let sweptAt = Date.now();
+  const remember = (key: string, snapshotId: string, response: RecommendationResponse) => {
+    const at = Date.now();
+    // Expired entries are never served again: drop them (at most once per TTL) so the map holds
+    // only recent answers, not one per service ever asked for.
+    if (at - sweptAt >= memoryTtl) {
+      sweptAt = at;
+      for (const [k, v] of memory) if (at - v.at >= memoryTtl) memory.delete(k);
+    }
+    if (memory.size > 10_000) memory.clear();
+    memory.set(key, { at, snapshotId, response, generatedAt: Date.parse(response.generated_at) });
+  };
   const fresh = async (key: string, q: RecommendationQuery) => {
     if (q.forceRegenerate || memoryTtl <= 0) return undefined;
     const hit = memory.get(key);
     if (!hit || Date.now() - hit.at >= memoryTtl) return undefined;
     if (hit.snapshotId !== (await o.graph.current()).snapshotId) return undefined;
-    if (now().getTime() - new Date(hit.response.generated_at).getTime() >= cacheTtl) return undefined;
+    if (now().getTime() - hit.generatedAt >= cacheTtl) return undefined;
     return hit;
   };
 
@@ -216,7 +239,7 @@ export function createRecommendationService(o: RecommendationServiceOptions) {
       { start: new Date(end.getTime() - q.lookbackDays * DAY), end },
       q.lookbackDays,
     );
-    const pool = sliTypes.includes('availability' as never) ? await o.incidentPool?.(range) : undefined;
+    const pool = sliTypes.includes('availability' as never) && incidentPool ? await incidentPool(range) : undefined;
     const output: RecommendOutput = recommend({
       service,
       archetype: archetypeOf(row),
@@ -280,14 +303,14 @@ export function createRecommendationService(o: RecommendationServiceOptions) {
 
   return {
     /**
-     * The serialised cached answer when one is fresh in memory (the hot path under load: no
-     * database round trip and no re-serialisation), else undefined.
+     * The cached answer as UTF-8 JSON when one is fresh in memory (the hot path under load: no
+     * database round trip, no re-serialisation and no re-encoding), else undefined.
      */
-    async cachedJson(service: string, q: RecommendationQuery): Promise<string | undefined> {
+    async cachedJson(service: string, q: RecommendationQuery): Promise<Buffer | undefined> {
       const hit = await fresh(`${service}|${q.sliType}|${q.lookbackDays}`, q);
       if (!hit) return undefined;
-      hit.json ??= JSON.stringify({ ...hit.response, cached: true });
-      return hit.json;
+      hit.body ??= Buffer.from(JSON.stringify({ ...hit.response, cached: true }), 'utf8');
+      return hit.body;
     },
     /** Forget a service's in-memory responses (after drift or an aggregate marked it stale). */
     invalidate(service: string): void {
@@ -316,8 +339,7 @@ export function createRecommendationService(o: RecommendationServiceOptions) {
         // Latency may legitimately be absent (no latency data): one fresh availability row suffices.
         if (types.has('availability') || (q.sliType === 'latency' && types.has('latency'))) {
           const response = respond(service, cached, { cached: true, stale: false });
-          if (memoryTtl > 0 && !response.stale)
-            memory.set(key, { at: Date.now(), snapshotId: snap.snapshotId, response });
+          if (memoryTtl > 0 && !response.stale) remember(key, snap.snapshotId, response);
           return response;
         }
       }
@@ -332,12 +354,7 @@ export function createRecommendationService(o: RecommendationServiceOptions) {
           })
           .then((response) => {
             if (!response.stale && memoryTtl > 0) {
-              if (memory.size > 10_000) memory.clear();
-              memory.set(key, {
-                at: Date.now(),
-                snapshotId: response.provenance.dependency_graph_snapshot_id ?? '',
-                response,
-              });
+              remember(key, response.provenance.dependency_graph_snapshot_id ?? '', response);
             }
             return response;
           })
