@@ -26,7 +26,12 @@
 import { seededRandom } from '@bulwark/resilience';
 import { recommend } from '../packages/bulwark/src/slo/recommend/recommend.js';
 import { roundTargetDown } from '../packages/bulwark/src/slo/recommend/stats.js';
-import { observedIncidentCosts, toDays } from '../packages/bulwark/src/slo/recommend/availability.js';
+import {
+  gauss as gaussOf,
+  observedIncidentCosts,
+  poisson as poissonOf,
+  toDays,
+} from '../packages/bulwark/src/slo/recommend/availability.js';
 import type { AvailabilityPoint } from '../packages/bulwark/src/telemetry/types.js';
 
 const SERVICES = Number(process.env.BACKTEST_SERVICES ?? 300);
@@ -39,19 +44,9 @@ const TIERS = ['conservative', 'balanced', 'aggressive'] as const;
 type Tier = (typeof TIERS)[number];
 
 const rand = seededRandom(SEED);
+const poisson = (lambda: number) => poissonOf(lambda, rand);
+const gauss = () => gaussOf(rand);
 const logUniform = (lo: number, hi: number) => Math.exp(Math.log(lo) + rand() * (Math.log(hi) - Math.log(lo)));
-function poisson(lambda: number): number {
-  let k = 0;
-  let p = Math.exp(-lambda);
-  let s = p;
-  const u = rand();
-  while (u > s) {
-    k++;
-    p *= lambda / k;
-    s += p;
-  }
-  return k;
-}
 
 interface Svc {
   id: string;
@@ -136,10 +131,6 @@ function series(s: Svc): AvailabilityPoint[] {
   }
   return out;
 }
-function gauss(): number {
-  const u = Math.max(1e-12, rand());
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rand());
-}
 
 const trainEnd = T0 + TRAIN * 86_400_000;
 const avail = (pts: AvailabilityPoint[]) => {
@@ -206,22 +197,9 @@ const TEST_H = (DAYS - TRAIN) * 24;
 const loadAt = (h: number) => 0.675 + 0.325 * Math.cos((((h % 24) - 15) / 24) * 2 * Math.PI);
 let loadSum = 0;
 for (let h = 0; h < TEST_H; h++) loadSum += loadAt(h);
-function oracleGauss(): number {
-  const u = Math.max(1e-12, oracleRand());
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * oracleRand());
-}
-function oraclePoisson(lambda: number): number {
-  let k = 0;
-  let p = Math.exp(-lambda);
-  let c = p;
-  const u = oracleRand();
-  while (u > c && k < 1000) {
-    k++;
-    p *= lambda / k;
-    c += p;
-  }
-  return k;
-}
+const oracleDraw = () => oracleRand();
+const oracleGauss = () => gaussOf(oracleDraw);
+const oraclePoisson = (lambda: number) => poissonOf(lambda, oracleDraw);
 function achievable(
   s: Svc,
   stream: number,

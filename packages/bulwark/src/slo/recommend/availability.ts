@@ -177,7 +177,7 @@ export function observedIncidentCosts(days: readonly DayCounts[]): number[] {
 }
 
 /** Standard normal variate (Box–Muller). */
-function gauss(rand: RandomSource): number {
+export function gauss(rand: RandomSource): number {
   return Math.sqrt(-2 * Math.log(Math.max(1e-12, rand()))) * Math.cos(2 * Math.PI * rand());
 }
 
@@ -201,7 +201,7 @@ function gamma(shape: number, rand: RandomSource): number {
 }
 
 /** Poisson variate (inversion; the means here are small). */
-function poisson(mean: number, rand: RandomSource): number {
+export function poisson(mean: number, rand: RandomSource): number {
   let k = 0;
   let prob = Math.exp(-mean);
   let cdf = prob;
