@@ -269,14 +269,18 @@ export class RandomForest {
 
   /**
    * Predicts mean and std for every row of `X`. Pass `out` (arrays of length ≥ rows) to avoid
-   * allocating. The std is sqrt(max(minVariance, mean_t(leafVar_t) + var_t(leafMean_t))).
+   * allocating. The std is sqrt(max(minVariance, mean_t(leafVar_t) + var_t(leafMean_t))). With
+   * `trees` < the fitted count, only the first `trees` trees are used (a cheaper sub-forest: the trees
+   * are exchangeable, so this is an unbiased, noisier estimate — used to pre-screen candidates).
    *
    * Implementation: tree-major, four rows descend each tree in lockstep, branch-free (leaves loop on
    * themselves, so every row takes exactly the tree's depth in steps), which keeps the CPU busy instead
    * of waiting on mispredicted branches.
    */
-  predict(X: Matrix, out?: Prediction): Prediction {
+  predict(X: Matrix, out?: Prediction, trees = this.nTreesFitted): Prediction {
     if (this.nTreesFitted === 0) throw new Error('forest is not fitted');
+    if (!(Number.isInteger(trees) && trees >= 1 && trees <= this.nTreesFitted))
+      throw new Error(`forest predict: trees must be an integer in [1, ${this.nTreesFitted}] (got ${trees})`);
     if (X.cols !== this.d) throw new Error(`forest was fitted on ${this.d} columns, got ${X.cols}`);
     const rows = X.rows;
     if (X.data.length < rows * X.cols) throw new Error('forest matrix data is shorter than rows × cols');
@@ -290,7 +294,7 @@ export class RandomForest {
     s2.fill(0, 0, rows);
     const d = this.d;
     const xd = X.data;
-    const T = this.nTreesFitted;
+    const T = trees;
     const code = this.code;
     const thr = this.thr;
     const bits = this.bits;
@@ -642,7 +646,45 @@ class TreeBuilder {
     let bestF = -1;
     let bestThr = 0;
     let bestNSlots = 0;
-    for (let k = 0; k < mtry; k++) {
+    let firstK = 0;
+    if (this.random && cnt === 2 && minLeaf === 1) {
+      // Two rows (frequent with single-row leaves): every split separating them has the same proxy, so
+      // the first feature on which they differ wins; when it is numeric, split on it directly and only
+      // consume the later features' random draws (the general loop below would give the same tree).
+      const ref = this.ref * n;
+      const r1 = sorted[ref + start] as number;
+      const r2 = sorted[ref + start + 1] as number;
+      let k = 0;
+      for (; k < mtry; k++) {
+        const f = features[k] as number;
+        const a = X[r1 * d + f] as number;
+        const b = X[r2 * d + f] as number;
+        if (a === b) continue;
+        if ((this.cats[f] as number) > 0) break;
+        const lo = Math.min(a, b);
+        const hi = Math.max(a, b);
+        let t = lo + this.rng.next() * (hi - lo);
+        if (t >= hi) t = lo;
+        const rl = a < b ? r1 : r2;
+        const wL = w[rl] as number;
+        const sL = wy[rl] as number;
+        const sR = S - sL;
+        bestProxy = (sL * sL) / wL + (sR * sR) / (W - wL);
+        bestF = f;
+        bestThr = t;
+        break;
+      }
+      if (bestF >= 0) {
+        for (k++; k < mtry; k++) {
+          const f = features[k] as number;
+          if ((X[r1 * d + f] as number) === (X[r2 * d + f] as number)) continue;
+          this.rng.next();
+          if ((this.cats[f] as number) > 0) this.rng.next();
+        }
+        firstK = mtry;
+      }
+    }
+    for (let k = firstK; k < mtry; k++) {
       const f = features[k] as number;
       const K = this.cats[f] as number;
       const segStart = f * n + start;

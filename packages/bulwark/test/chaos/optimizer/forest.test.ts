@@ -139,6 +139,43 @@ describe('random forest', () => {
     }
   });
 
+  it('interpolates its training data with single-row leaves and no bootstrap (the optimizer default)', () => {
+    const rng = new Prng(21);
+    const rows = Array.from({ length: 80 }, () => [rng.next(), rng.next(), rng.int(4), rng.next()]);
+    const y = rows.map((r) => Math.sin(5 * (r[0] as number)) + (r[2] as number) + rng.normal() * 0.1);
+    const forest = new RandomForest({
+      seed: 3,
+      nTrees: 20,
+      minSamplesLeaf: 1,
+      bootstrap: false,
+      splitter: 'random',
+      categories: [0, 0, 4, 0],
+    }).fit(toMatrix(rows), y);
+    const { mean } = forest.predict(toMatrix(rows));
+    y.forEach((v, i) => {
+      expect(mean[i]).toBeCloseTo(v, 9);
+    });
+    // Between the observations the trees disagree: the spread is the uncertainty.
+    const { std } = forest.predict(toMatrix([[0.5, 0.5, 1, 0.5]]));
+    expect(std[0]).toBeGreaterThan(0.01);
+  });
+
+  it('predicts with a sub-forest of the first trees (used to pre-screen candidates)', () => {
+    const { X, y } = dataset(60, 3, (x) => (x[0] as number) * 4 + (x[1] as number), 9);
+    const test = toMatrix([
+      [0.1, 0.2, 0.3],
+      [0.9, 0.5, 0.1],
+      [0.5, 0.5, 0.5],
+    ]);
+    const big = new RandomForest({ seed: 5, nTrees: 12, splitter: 'random' }).fit(X, y);
+    const one = new RandomForest({ seed: 5, nTrees: 1, splitter: 'random' }).fit(X, y);
+    // Tree 0 of a forest is the tree a one-tree forest with the same seed grows.
+    expect(Array.from(big.predict(test, undefined, 1).mean)).toEqual(Array.from(one.predict(test).mean));
+    expect(Array.from(big.predict(test, undefined, 12).mean)).toEqual(Array.from(big.predict(test).mean));
+    expect(() => big.predict(test, undefined, 0)).toThrow(/trees/);
+    expect(() => big.predict(test, undefined, 13)).toThrow(/trees/);
+  });
+
   it('validates its inputs', () => {
     expect(() => new RandomForest({ nTrees: 0 })).toThrow(/nTrees/);
     expect(() => new RandomForest().predict(toMatrix([[1]]))).toThrow(/not fitted/);

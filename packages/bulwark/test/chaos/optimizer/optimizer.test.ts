@@ -207,6 +207,7 @@ describe('Optimizer', () => {
     const o = new Optimizer({ space, seed: 4, nInitial: 5, nCandidates: 200, nTrees: 10 });
     for (let i = 0; i < 5; i++) o.tell(o.ask(), i);
     const initial = o.trustRegionState.length;
+    expect(initial).toBe(0.4);
     for (let i = 0; i < 4; i++) o.tell(o.ask(), 0); // 4 = max(4, d) failures in a row
     expect(o.trustRegionState.length).toBeCloseTo(initial / 2, 12);
     for (let i = 0; i < 3; i++) o.tell(o.ask(), 10 + i); // 3 successes in a row
@@ -241,6 +242,129 @@ describe('Optimizer', () => {
     expect(() => o.explain()).toThrow(/at least 2 observations/);
     o.tell(p, 3);
     expect(o.best(1)).toEqual([{ point: p, severity: 3 }]);
+  });
+
+  it('category-exploration asks try an untried categorical value first', () => {
+    const space: SearchSpace = {
+      dimensions: [
+        { kind: 'categorical', name: 'svc', values: ['a', 'b', 'c'] },
+        { kind: 'real', name: 'x', low: 0, high: 1 },
+      ],
+    };
+    const o = new Optimizer({ space, seed: 3, nInitial: 0, nCandidates: 300, nTrees: 10 });
+    // 6 observations (a multiple of categoryEvery = 3): the next ask explores the categories.
+    for (let i = 0; i < 6; i++) o.tell({ svc: i % 2 === 0 ? 'a' : 'b', x: i / 10 }, 5 + i);
+    expect(o.ask().svc).toBe('c');
+    // With category exploration off the model keeps to the observed categories here.
+    const off = new Optimizer({ space, seed: 3, nInitial: 0, nCandidates: 300, nTrees: 10, categoryEvery: 0 });
+    for (let i = 0; i < 6; i++) off.tell({ svc: i % 2 === 0 ? 'a' : 'b', x: i / 10 }, 5 + i);
+    expect(off.config.categoryEvery).toBe(0);
+  });
+
+  it('category-exploration asks follow the UCB bandit: a rarely tried value with a near-best result wins', () => {
+    const space: SearchSpace = {
+      dimensions: [
+        { kind: 'categorical', name: 'svc', values: ['a', 'b', 'c'] },
+        { kind: 'real', name: 'x', low: 0, high: 1 },
+      ],
+    };
+    const o = new Optimizer({ space, seed: 8, nInitial: 0, nCandidates: 300, nTrees: 10 });
+    // 'a': 30 observations, best 10; 'b': 2 observations, best 9; 'c': 1 observation at 0 (the worst).
+    // Scaled bests 1, 0.9, 0; bonuses 0.5·sqrt(ln 33 / n): 0.17, 0.66, 0.94 → UCB 1.17, 1.56, 0.94.
+    for (let i = 0; i < 30; i++) o.tell({ svc: 'a', x: i / 30 }, 5 + (5 * i) / 29);
+    o.tell({ svc: 'b', x: 0.2 }, 9);
+    o.tell({ svc: 'b', x: 0.7 }, 4);
+    o.tell({ svc: 'c', x: 0.5 }, 0);
+    expect(o.observations).toHaveLength(33);
+    const p = o.ask();
+    expect(p.svc).toBe('b');
+    // The very next ask (34 observed + pending) is an ordinary model-based ask again.
+    expect(o.pendingPoints).toEqual([p]);
+  });
+
+  it('category-exploration candidates refine the best point of the chosen category', () => {
+    const space: SearchSpace = {
+      dimensions: [
+        { kind: 'categorical', name: 'svc', values: ['a', 'b'] },
+        { kind: 'real', name: 'x', low: 0, high: 1 },
+        { kind: 'real', name: 'y', low: 0, high: 1 },
+      ],
+    };
+    // 'b' has one good point near (0.3, 0.6) among many poor ones; 'a' is better on average.
+    const severity = (p: Point) =>
+      p.svc === 'b' ? 10 - 40 * (((p.x as number) - 0.3) ** 2 + ((p.y as number) - 0.6) ** 2) : 6 + (p.x as number);
+    const o = new Optimizer({ space, seed: 12, nInitial: 0, nCandidates: 2000, nTrees: 30 });
+    const rng = new Prng(1);
+    for (let i = 0; i < 21; i++) {
+      const p = { svc: 'a', x: rng.next(), y: rng.next() };
+      o.tell(p, severity(p));
+    }
+    o.tell({ svc: 'b', x: 0.32, y: 0.57 }, severity({ svc: 'b', x: 0.32, y: 0.57 }));
+    o.tell({ svc: 'b', x: 0.9, y: 0.1 }, severity({ svc: 'b', x: 0.9, y: 0.1 }));
+    o.tell({ svc: 'a', x: 0.5, y: 0.5 }, 6.5);
+    expect(o.observations.length % 3).toBe(0);
+    // The pool of this category ask: every row has svc = 'b'; the odd rows are mutations of b's best
+    // point (0.32, 0.57), the even rows uniform samples.
+    const internals = o as unknown as { categoryCandidates(): { data: Float64Array; rows: number } };
+    const before = o.toJSON();
+    const { data, rows } = internals.categoryCandidates();
+    const base = o.space.encode({ svc: 'b', x: 0.32, y: 0.57 });
+    let keepsOne = 0;
+    for (let r = 0; r < rows; r++) {
+      expect(data[r * 3]).toBe(1);
+      if (r % 2 === 1 && (data[r * 3 + 1] === base[1] || data[r * 3 + 2] === base[2])) keepsOne++;
+    }
+    expect(keepsOne).toBeGreaterThan(0.4 * (rows / 2));
+    // And the ask itself (same state) proposes category 'b'.
+    const fresh = Optimizer.fromJSON(JSON.parse(JSON.stringify(before)));
+    expect(fresh.ask().svc).toBe('b');
+  });
+
+  it('local search moves one or two dimensions for half of the neighbours and several for the rest', () => {
+    const space: SearchSpace = {
+      dimensions: Array.from({ length: 6 }, (_, i) => ({ kind: 'real' as const, name: `x${i}`, low: 0, high: 1 })),
+    };
+    const o = new Optimizer({ space, seed: 4, nInitial: 0, nCandidates: 1000, nTrees: 5 });
+    const rng = new Prng(2);
+    for (let i = 0; i < 12; i++) {
+      const p = o.space.sample(rng);
+      o.tell(p, i);
+    }
+    const internals = o as unknown as { generateCandidates(): { data: Float64Array; rows: number } };
+    const { data } = internals.generateCandidates();
+    const incumbents = o.best(5).map((b) => o.space.encode(b.point));
+    // Pool layout: 650 uniform rows, then 100 local neighbours (localFraction 0.1), then the trust region.
+    const moved: number[] = [];
+    for (let r = 650; r < 750; r++) {
+      const row = data.subarray(r * 6, r * 6 + 6);
+      moved.push(Math.min(...incumbents.map((inc) => inc.filter((v, i) => v !== row[i]).length)));
+    }
+    expect(Math.max(...moved)).toBeLessThanOrEqual(6);
+    expect(moved.filter((m) => m <= 2).length).toBeGreaterThan(40);
+    expect(moved.filter((m) => m >= 3).length).toBeGreaterThan(15);
+  });
+
+  it('screens large candidate pools with a sub-forest and keeps the best-scored rows', () => {
+    const space: SearchSpace = { dimensions: [{ kind: 'real', name: 'x', low: 0, high: 1 }] };
+    const o = new Optimizer({ space, seed: 1, nInitial: 0 });
+    const internals = o as unknown as { topRows(score: Float64Array, rows: number, k: number): Int32Array };
+    // The k highest scores, ties broken by the lower row, returned in row order.
+    expect(Array.from(internals.topRows(Float64Array.of(0.5, 2, 0.1, 2, 3, 0.5, 0.5), 7, 4))).toEqual([0, 1, 3, 4]);
+    expect(Array.from(internals.topRows(Float64Array.of(0, 0, 0, 0), 4, 2))).toEqual([0, 1]);
+    // End to end: with 2,000 candidates (screened) the optimizer still climbs to the optimum of a bump.
+    const s = new Optimizer({ space, seed: 6, nCandidates: 2000, nTrees: 20 });
+    for (let i = 0; i < 30; i++) {
+      const p = s.ask();
+      s.tell(p, 10 - 100 * ((p.x as number) - 0.37) ** 2);
+    }
+    expect(Math.abs((s.best(1)[0]?.point.x as number) - 0.37)).toBeLessThan(0.02);
+  });
+
+  it('validates the new options', () => {
+    expect(() => new Optimizer({ space: mixedSpace, seed: 1, categoryEvery: -1 })).toThrow(/categoryEvery/);
+    expect(() => new Optimizer({ space: mixedSpace, seed: 1, categoryUcb: Number.NaN })).toThrow(/categoryUcb/);
+    const c = new Optimizer({ space: mixedSpace, seed: 1 }).config;
+    expect([c.minSamplesLeaf, c.bootstrap, c.categoryEvery, c.categoryUcb]).toEqual([1, false, 3, 0.5]);
   });
 
   it('ranks observations with best(k)', () => {
