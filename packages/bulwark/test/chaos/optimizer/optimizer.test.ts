@@ -63,6 +63,14 @@ function median(xs: number[]): number {
   return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
 }
 
+/** One categorical and one real dimension (category-exploration tests). */
+const SVC_X: SearchSpace = {
+  dimensions: [
+    { kind: 'categorical', name: 'svc', values: ['a', 'b', 'c'] },
+    { kind: 'real', name: 'x', low: 0, high: 1 },
+  ],
+};
+
 describe('Optimizer', () => {
   it('is deterministic for a seed (and the seed matters)', () => {
     const opts = { space: mixedSpace, seed: 17, nCandidates: 1000, nTrees: 30 };
@@ -245,30 +253,27 @@ describe('Optimizer', () => {
   });
 
   it('category-exploration asks try an untried categorical value first', () => {
-    const space: SearchSpace = {
-      dimensions: [
-        { kind: 'categorical', name: 'svc', values: ['a', 'b', 'c'] },
-        { kind: 'real', name: 'x', low: 0, high: 1 },
-      ],
+    // 6 observations (a multiple of categoryEvery = 3) on 'a' and 'b': the next ask explores the
+    // categories and takes 'c' on every seed; with exploration off the model mostly stays on 'a'/'b'.
+    const next = (seed: number, categoryEvery?: number) => {
+      const o = new Optimizer({
+        space: SVC_X,
+        seed,
+        nInitial: 0,
+        nCandidates: 300,
+        nTrees: 10,
+        ...(categoryEvery === undefined ? {} : { categoryEvery }),
+      });
+      for (let i = 0; i < 6; i++) o.tell({ svc: i % 2 === 0 ? 'a' : 'b', x: i / 10 }, 5 + i);
+      return o.ask().svc;
     };
-    const o = new Optimizer({ space, seed: 3, nInitial: 0, nCandidates: 300, nTrees: 10 });
-    // 6 observations (a multiple of categoryEvery = 3): the next ask explores the categories.
-    for (let i = 0; i < 6; i++) o.tell({ svc: i % 2 === 0 ? 'a' : 'b', x: i / 10 }, 5 + i);
-    expect(o.ask().svc).toBe('c');
-    // With category exploration off the model keeps to the observed categories here.
-    const off = new Optimizer({ space, seed: 3, nInitial: 0, nCandidates: 300, nTrees: 10, categoryEvery: 0 });
-    for (let i = 0; i < 6; i++) off.tell({ svc: i % 2 === 0 ? 'a' : 'b', x: i / 10 }, 5 + i);
-    expect(off.config.categoryEvery).toBe(0);
+    const seeds = Array.from({ length: 10 }, (_, i) => i + 1);
+    expect(seeds.filter((s) => next(s) === 'c')).toHaveLength(10);
+    expect(seeds.filter((s) => next(s, 0) === 'c').length).toBeLessThan(5);
   });
 
   it('category-exploration asks follow the UCB bandit: a rarely tried value with a near-best result wins', () => {
-    const space: SearchSpace = {
-      dimensions: [
-        { kind: 'categorical', name: 'svc', values: ['a', 'b', 'c'] },
-        { kind: 'real', name: 'x', low: 0, high: 1 },
-      ],
-    };
-    const o = new Optimizer({ space, seed: 8, nInitial: 0, nCandidates: 300, nTrees: 10 });
+    const o = new Optimizer({ space: SVC_X, seed: 8, nInitial: 0, nCandidates: 300, nTrees: 10 });
     // 'a': 30 observations, best 10; 'b': 2 observations, best 9; 'c': 1 observation at 0 (the worst).
     // Scaled bests 1, 0.9, 0; bonuses 0.5·sqrt(ln 33 / n): 0.17, 0.66, 0.94 → UCB 1.17, 1.56, 0.94.
     for (let i = 0; i < 30; i++) o.tell({ svc: 'a', x: i / 30 }, 5 + (5 * i) / 29);
