@@ -52,6 +52,7 @@ const median = (xs: number[]) => {
 };
 
 const results: { bulwark: number[]; random: number[] } = { bulwark: [], random: [] };
+const bests: { bulwark: number[]; random: number[] } = { bulwark: [], random: [] };
 const started = performance.now();
 try {
   for (let seed = 1; seed <= SEEDS; seed++) {
@@ -72,6 +73,8 @@ try {
     for (let t = 10; t < TRIALS; t++) random.push(await evaluate(encoded.sample(rng)));
     results.bulwark.push(firstHit(bulwark));
     results.random.push(firstHit(random));
+    bests.bulwark.push(Math.max(...bulwark));
+    bests.random.push(Math.max(...random));
     console.log(
       `seed ${seed}: first severity >= ${THRESHOLD} at trial ${firstHit(bulwark)} (bulwark) / ${firstHit(random)} (random); best ${Math.max(...bulwark).toFixed(1)} / ${Math.max(...random).toFixed(1)}`,
     );
@@ -80,6 +83,11 @@ try {
   await running.stop();
 }
 const solved = (xs: number[]) => xs.filter(Number.isFinite).length;
+const higher = bests.bulwark.filter((b, i) => b > (bests.random[i] as number)).length;
+const lower = bests.bulwark.filter((b, i) => b < (bests.random[i] as number)).length;
+console.log(
+  `best severity in ${TRIALS} trials: median bulwark ${median(bests.bulwark).toFixed(2)}, random ${median(bests.random).toFixed(2)}; bulwark higher in ${higher} seeds, lower in ${lower}`,
+);
 console.log(
   `\ndemo mesh, ${SEEDS} seeds, ${TRIALS} trials: median trials to severity >= ${THRESHOLD}: bulwark ${median(results.bulwark)} (${solved(results.bulwark)}/${SEEDS} found), random ${median(results.random)} (${solved(results.random)}/${SEEDS}); target: median <= 25 (${((performance.now() - started) / 1000).toFixed(0)} s)`,
 );
