@@ -25,13 +25,12 @@
  */
 import { seededRandom } from '@bulwark/resilience';
 import { recommend } from '../packages/bulwark/src/slo/recommend/recommend.js';
-import { roundTargetDown } from '../packages/bulwark/src/slo/recommend/stats.js';
 import {
   gauss as gaussOf,
-  observedIncidentCosts,
   poisson as poissonOf,
-  toDays,
-} from '../packages/bulwark/src/slo/recommend/availability.js';
+  roundTargetDown,
+} from '../packages/bulwark/src/slo/recommend/stats.js';
+import { observedIncidentCosts, toDays } from '../packages/bulwark/src/slo/recommend/availability.js';
 import type { AvailabilityPoint } from '../packages/bulwark/src/telemetry/types.js';
 
 const SERVICES = Number(process.env.BACKTEST_SERVICES ?? 300);

@@ -43,3 +43,40 @@ export function roundTargetDown(percent: number): number {
   const r = percent >= 99.99 ? floorTo(percent, 0.001) : floorTo(percent, 0.01);
   return Number(r.toFixed(3));
 }
+
+/** Standard normal variate (Box–Muller). */
+export function gauss(rand: RandomSource): number {
+  return Math.sqrt(-2 * Math.log(Math.max(1e-12, rand()))) * Math.cos(2 * Math.PI * rand());
+}
+
+/** Gamma(shape, 1) variate (Marsaglia–Tsang; boosted for shape < 1). */
+export function gamma(shape: number, rand: RandomSource): number {
+  if (shape < 1) return gamma(shape + 1, rand) * rand() ** (1 / shape);
+  const d = shape - 1 / 3;
+  const c = 1 / Math.sqrt(9 * d);
+  for (;;) {
+    let x: number;
+    let v: number;
+    do {
+      x = gauss(rand);
+      v = 1 + c * x;
+    } while (v <= 0);
+    v = v * v * v;
+    const u = rand();
+    if (u < 1 - 0.0331 * x ** 4 || Math.log(u) < 0.5 * x * x + d * (1 - v + Math.log(v))) return d * v;
+  }
+}
+
+/** Poisson variate (inversion; the means here are small). */
+export function poisson(mean: number, rand: RandomSource): number {
+  let k = 0;
+  let prob = Math.exp(-mean);
+  let cdf = prob;
+  const u = rand();
+  while (u > cdf && k < 1000) {
+    k++;
+    prob *= mean / k;
+    cdf += prob;
+  }
+  return k;
+}
