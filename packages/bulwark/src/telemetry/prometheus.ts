@@ -92,14 +92,18 @@ export class PrometheusSource implements TelemetrySource {
     }
   }
 
-  private async rangeSeries(query: string, range: TimeRange, stepSeconds: number): Promise<Map<number, number>> {
-    const result = await this.call<Matrix>('/api/v1/query_range', {
+  /** A range query whose point at t covers (t - step, t]: it asks for window ends. */
+  private rangeMatrix(query: string, range: TimeRange, stepSeconds: number): Promise<Matrix> {
+    return this.call<Matrix>('/api/v1/query_range', {
       query,
-      // A point at t covers (t - step, t]: ask for window ends.
       start: String(range.start.getTime() / 1000 + stepSeconds),
       end: String(range.end.getTime() / 1000),
       step: String(stepSeconds),
     });
+  }
+
+  private async rangeSeries(query: string, range: TimeRange, stepSeconds: number): Promise<Map<number, number>> {
+    const result = await this.rangeMatrix(query, range, stepSeconds);
     const out = new Map<number, number>();
     for (const series of result ?? []) {
       for (const [t, v] of series.values) {
@@ -169,17 +173,9 @@ export class PrometheusSource implements TelemetrySource {
   async dailyCounts(services: readonly string[], range: TimeRange): Promise<Map<string, AvailabilityPoint[]>> {
     const step = 86_400;
     const window = promDuration(step);
-    const ask = (query: string) =>
-      this.call<Matrix>('/api/v1/query_range', {
-        query,
-        // A point at t covers (t - 1d, t]: ask for day ends.
-        start: String(range.start.getTime() / 1000 + step),
-        end: String(range.end.getTime() / 1000),
-        step: String(step),
-      });
     const [total, good] = await Promise.all([
-      ask(render(this.q.totalByService, { window })),
-      ask(render(this.q.goodByService, { window })),
+      this.rangeMatrix(render(this.q.totalByService, { window }), range, step),
+      this.rangeMatrix(render(this.q.goodByService, { window }), range, step),
     ]);
     const wanted = new Set(services);
     const goodAt = new Map<string, number>();
