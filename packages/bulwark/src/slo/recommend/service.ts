@@ -90,7 +90,6 @@ export function createRecommendationService(o: RecommendationServiceOptions) {
   // cached recommendation costs no database round trip (stale marks in the database are seen once
   // the entry expires).
   const memoryTtl = o.memoryTtlMs ?? 30_000;
-  // On the embedded database the graph check is exact and needs no query (see createGraphIndexCache).
   const memory = new Map<
     string,
     { at: number; snapshotId: string; response: RecommendationResponse; generatedAt: number; body?: Buffer }
@@ -111,6 +110,7 @@ export function createRecommendationService(o: RecommendationServiceOptions) {
     if (q.forceRegenerate || memoryTtl <= 0) return undefined;
     const hit = memory.get(key);
     if (!hit || Date.now() - hit.at >= memoryTtl) return undefined;
+    // On the embedded database this check is exact and needs no query (see createGraphIndexCache).
     if (hit.snapshotId !== (await o.graph.current()).snapshotId) return undefined;
     if (now().getTime() - hit.generatedAt >= cacheTtl) return undefined;
     return hit;
