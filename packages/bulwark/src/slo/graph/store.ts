@@ -156,8 +156,9 @@ export async function ingestGraph(db: Database, req: IngestRequest): Promise<Ing
       );
     }
     const conflicts: IngestResult['conflicts'] = [];
+    const batchEdge = new Map(req.edges.map((e) => [`${e.source}\u0000${e.target}`, e]));
     for (const o of others) {
-      const mine = req.edges.find((e) => e.source === o.source_service_id && e.target === o.target_service_id);
+      const mine = batchEdge.get(`${o.source_service_id}\u0000${o.target_service_id}`);
       const value = mine?.attributes?.criticality ?? 'hard';
       if (value === o.criticality) continue;
       const mineWins = PRIORITY[req.source] < PRIORITY[o.discovery_source];
