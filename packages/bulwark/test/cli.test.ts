@@ -76,6 +76,8 @@ describe('bulwark CLI', () => {
     expect(table.code, table.stderr).toBe(0);
     expect(table.stdout).toMatch(/AVAILABILITY/);
     expect(table.stdout).toMatch(/^balanced\s+\d+(\.\d+)?\s/m);
+    // The interval is printed at the precision targets are set at.
+    expect(table.stdout).toMatch(/^balanced\s.*\s\d+\.\d{2,3} – \d+\.\d{2,3}$/m);
     expect(table.stdout).toMatch(/cached/);
 
     const dir = mkdtempSync(join(tmpdir(), 'bulwark-cli-'));

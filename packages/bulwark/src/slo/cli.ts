@@ -52,6 +52,9 @@ interface RecommendationResponse {
 const TIERS = ['conservative', 'balanced', 'aggressive'];
 const prob = (p: number | undefined) => (p === undefined ? '-' : `${(p * 100).toFixed(1)}%`);
 
+/** A percentage at the precision targets are set at (0.01, or 0.001 at 99.99 and above). */
+const pct = (x: number) => x.toFixed(x >= 99.99 ? 3 : 2);
+
 export function formatRecommendations(r: RecommendationResponse): string {
   const out: string[] = [];
   out.push(
@@ -71,7 +74,7 @@ export function formatRecommendations(r: RecommendationResponse): string {
               x.target,
               x.error_budget_monthly_minutes,
               prob(x.estimated_breach_probability),
-              x.confidence_interval ? `${x.confidence_interval[0]} – ${x.confidence_interval[1]}` : '-',
+              x.confidence_interval ? `${pct(x.confidence_interval[0])} – ${pct(x.confidence_interval[1])}` : '-',
             ];
           }),
         ),
