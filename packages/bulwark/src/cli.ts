@@ -80,6 +80,8 @@ export function buildProgram(): Command {
         BULWARK_EMBEDDED_WORKERS: process.env.BULWARK_EMBEDDED_WORKERS ?? '1',
         DATABASE_URL: process.env.DATABASE_URL ?? '',
         BULWARK_TELEMETRY: process.env.BULWARK_TELEMETRY ?? (process.env.PROMETHEUS_URL ? 'prometheus' : 'synthetic'),
+        // The demo's terminal is for its banner and warnings, not a JSON line per request.
+        LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
       });
       const server = await startServer(config);
       const estate = generateTopology({ services: opts.services, seed: opts.seed });
