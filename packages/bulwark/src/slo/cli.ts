@@ -72,7 +72,7 @@ export function formatRecommendations(r: RecommendationResponse): string {
             return [
               t,
               x.target,
-              x.error_budget_monthly_minutes,
+              x.error_budget_monthly_minutes?.toFixed(1),
               prob(x.estimated_breach_probability),
               x.confidence_interval ? `${pct(x.confidence_interval[0])} – ${pct(x.confidence_interval[1])}` : '-',
             ];
