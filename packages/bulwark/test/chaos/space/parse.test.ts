@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { isBulwarkError } from '../../../src/errors.js';
 import { MAX_DIMENSIONS } from '../../../src/chaos/optimizer/types.js';
@@ -428,5 +429,23 @@ describe('parseFaultSpace: multi-fault spaces', () => {
       line: 8,
       message: '6 faults × 4 dimensions = 24 search dimensions, more than 20',
     });
+  });
+});
+
+describe('examples/demo-mesh-space.yaml (the file docs/chaos.md runs against the demo mesh)', () => {
+  const text = readFileSync(new URL('../../../../../examples/demo-mesh-space.yaml', import.meta.url), 'utf8');
+  const space = parseFaultSpace(text);
+
+  it('names only services the demo mesh has, behind its gateway', () => {
+    expect(space.target.services).toEqual(['checkout', 'cache', 'inventory', 'warehouse', 'payment', 'fraud']);
+    const service = space.searchSpace.dimensions.find((d) => d.name === 'service');
+    expect(service?.kind === 'categorical' && service.values).toEqual(space.target.services);
+  });
+
+  it('caps the blast radius below every request', () => {
+    const feasible = space.searchSpace.feasible;
+    const point = { service: 'payment', fault: 'abort', abort_status: 503, delay_ms: null };
+    expect(feasible?.({ ...point, percentage: 80 })).toBe(true);
+    expect(feasible?.({ ...point, percentage: 81 })).toBe(false);
   });
 });
