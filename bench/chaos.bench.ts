@@ -4,11 +4,13 @@
  * 1. Regret: Branin, Hartmann-6, CoCaBO Func2C and Func3C (bench/chaos-functions.ts). For every seed
  *    the same 10 random initial points are told to every method, then each method spends the rest of
  *    the budget:
- *    - bulwark:    Optimizer defaults (extra trees with single-observation leaves, no bootstrap, EI on
- *                  normal-score targets, local search, trust region, category-exploration asks);
+ *    - bulwark:    Optimizer defaults (a Gaussian process for the model-based asks while fewer than 50
+ *                  observations exist, then extra trees with single-observation leaves, no bootstrap, EI
+ *                  on normal-score targets; local search, trust region, category-exploration asks);
  *    - skopt-like: the ablation closest to scikit-optimize Optimizer(base_estimator="RF", acq_func="EI"):
  *                  CART forest (min_samples_leaf 3, bootstrap), raw targets, 10,000 uniform candidates
- *                  all scored by the whole forest, no local search, no trust region, no category asks;
+ *                  all scored by the whole forest, no GP phase, no local search, no trust region, no
+ *                  category asks;
  *    - random:     uniform random search.
  *    Printed: median [IQR] of simple regret after 10/20/50/100 calls, median calls to reach the
  *    function's regret threshold (">N" when most seeds never do) and the fraction of seeds that do.
@@ -56,7 +58,7 @@ const METHODS: Array<{ name: Method; options: Partial<OptimizerOptions> }> = [
   {
     name: 'skopt-like',
     // scikit-optimize's RF: CART, min_samples_leaf 3, bootstrap; EI on raw targets over 10,000 uniform
-    // candidates, every one scored by every tree; none of bulwark's additions.
+    // candidates, every one scored by every tree; none of bulwark's additions (no GP phase either).
     options: {
       outputTransform: 'none',
       localSearch: false,
@@ -66,6 +68,7 @@ const METHODS: Array<{ name: Method; options: Partial<OptimizerOptions> }> = [
       bootstrap: true,
       categoryEvery: 0,
       prescreen: false,
+      gpUntil: 0,
     },
   },
   { name: 'random', options: {} },

@@ -183,3 +183,76 @@ export function acquisitionValues(
   }
   return res;
 }
+
+/** The Yeo–Johnson power transform of `y` with parameter `lambda` (monotone increasing in y). */
+export function yeoJohnson(y: number, lambda: number): number {
+  if (y >= 0) return Math.abs(lambda) < 1e-9 ? Math.log1p(y) : ((y + 1) ** lambda - 1) / lambda;
+  return Math.abs(lambda - 2) < 1e-9 ? -Math.log1p(-y) : -((1 - y) ** (2 - lambda) - 1) / (2 - lambda);
+}
+
+/** Standardises `ys[0..n)` in place to mean 0 and standard deviation 1 (sd 0: centred only). */
+function standardise(ys: Float64Array, n: number): { mean: number; sd: number } {
+  let m = 0;
+  for (let i = 0; i < n; i++) m += ys[i] as number;
+  m /= n;
+  let v = 0;
+  for (let i = 0; i < n; i++) v += ((ys[i] as number) - m) ** 2;
+  const sd = Math.sqrt(v / n) || 1;
+  for (let i = 0; i < n; i++) ys[i] = ((ys[i] as number) - m) / sd;
+  return { mean: m, sd };
+}
+
+/**
+ * A power-transform output warping (as in HEBO): the values are standardised, Yeo–Johnson-transformed
+ * with λ ∈ [−2, 4] maximising the Gaussian log-likelihood (golden-section search; λ = 1 is the
+ * identity), and standardised again. Returns the monotone map fitted on `values`, which can also be
+ * applied to other values (e.g. constant-liar targets). Skewed or heavy-tailed targets become closer
+ * to Gaussian while, unlike normal scores, the spacing of the values — the shape of a peak — is kept
+ * where the data are already Gaussian. Invariant to affine rescaling of `values`.
+ */
+export function fitPowerTransform(values: ArrayLike<number>): (y: number) => number {
+  const n = values.length;
+  if (n === 0) return (y) => y;
+  const z = Float64Array.from({ length: n }, (_, i) => values[i] as number);
+  const first = standardise(z, n);
+  let jac = 0;
+  for (let i = 0; i < n; i++) jac += Math.sign(z[i] as number) * Math.log1p(Math.abs(z[i] as number));
+  const t = new Float64Array(n);
+  const logLik = (lambda: number): number => {
+    let m = 0;
+    for (let i = 0; i < n; i++) {
+      t[i] = yeoJohnson(z[i] as number, lambda);
+      m += t[i] as number;
+    }
+    m /= n;
+    let v = 0;
+    for (let i = 0; i < n; i++) v += ((t[i] as number) - m) ** 2;
+    return -0.5 * n * Math.log(Math.max(v / n, 1e-300)) + (lambda - 1) * jac;
+  };
+  let a = -2;
+  let b = 4;
+  const g = (Math.sqrt(5) - 1) / 2;
+  let c = b - g * (b - a);
+  let d = a + g * (b - a);
+  let fc = logLik(c);
+  let fd = logLik(d);
+  for (let it = 0; it < 60; it++) {
+    if (fc > fd) {
+      b = d;
+      d = c;
+      fd = fc;
+      c = b - g * (b - a);
+      fc = logLik(c);
+    } else {
+      a = c;
+      c = d;
+      fc = fd;
+      d = a + g * (b - a);
+      fd = logLik(d);
+    }
+  }
+  const lambda = (a + b) / 2;
+  for (let i = 0; i < n; i++) t[i] = yeoJohnson(z[i] as number, lambda);
+  const second = standardise(t, n);
+  return (y) => (yeoJohnson((y - first.mean) / first.sd, lambda) - second.mean) / second.sd;
+}

@@ -6,15 +6,18 @@ export {
   erf,
   erfc,
   expectedImprovement,
+  fitPowerTransform,
   normalCdf,
   normalPdf,
   normalQuantile,
   normalScores,
   probabilityOfImprovement,
   upperConfidenceBound,
+  yeoJohnson,
 } from './acquisition.js';
 export { InfeasibleSpaceError, SpaceExhaustedError } from './errors.js';
 export { type ForestOptions, type Matrix, type Prediction, RandomForest, toMatrix } from './forest.js';
+export { GaussianProcess, type GpOptions, minimizeBox } from './gp.js';
 export {
   type InitialDesign,
   initialPoints,

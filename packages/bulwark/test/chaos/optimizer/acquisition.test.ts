@@ -5,12 +5,14 @@ import {
   erf,
   erfc,
   expectedImprovement,
+  fitPowerTransform,
   normalCdf,
   normalPdf,
   normalQuantile,
   normalScores,
   probabilityOfImprovement,
   upperConfidenceBound,
+  yeoJohnson,
 } from '../../../src/chaos/optimizer/acquisition.js';
 
 // Reference values from standard tables (Abramowitz & Stegun; 16-digit values as published by NIST DLMF
@@ -133,5 +135,54 @@ describe('acquisition functions (maximisation)', () => {
       expect(pi[i]).toBe(probabilityOfImprovement(m, std[i] as number, 1.5, 0.1));
       expect(lcb[i]).toBe(upperConfidenceBound(m, std[i] as number, 3));
     });
+  });
+});
+
+describe('power-transform output warping (Yeo–Johnson)', () => {
+  it('is the identity at λ = 1 and log1p at λ = 0 for y ≥ 0, increasing in y', () => {
+    for (const y of [-3, -0.5, 0, 0.7, 4]) expect(yeoJohnson(y, 1)).toBeCloseTo(y, 12);
+    expect(yeoJohnson(2, 0)).toBeCloseTo(Math.log(3), 12);
+    expect(yeoJohnson(-2, 2)).toBeCloseTo(-Math.log(3), 12);
+    fc.assert(
+      fc.property(
+        fc.double({ min: -50, max: 50, noNaN: true }),
+        fc.double({ min: 0, max: 3, noNaN: true }),
+        fc.double({ min: -2, max: 4, noNaN: true }),
+        (y, dy, lambda) => {
+          expect(yeoJohnson(y + dy, lambda)).toBeGreaterThanOrEqual(yeoJohnson(y, lambda));
+        },
+      ),
+    );
+  });
+
+  it('leaves Gaussian data nearly affine and is invariant to affine rescaling', () => {
+    const gauss = Array.from({ length: 41 }, (_, i) => normalQuantile((i + 0.5) / 41));
+    const t = fitPowerTransform(gauss);
+    gauss.forEach((v) => {
+      expect(Math.abs(t(v) - v)).toBeLessThan(0.15);
+    });
+    const scaled = gauss.map((v) => 7 + 3 * v);
+    const ts = fitPowerTransform(scaled);
+    gauss.forEach((v, i) => {
+      expect(ts(scaled[i] as number)).toBeCloseTo(t(v), 6);
+    });
+  });
+
+  it('compresses a heavy lower tail so the top values spread out (standardised output)', () => {
+    // Severities: most near the top, a few catastrophic outliers far below (as Func2C's Rosenbrock terms).
+    const values = [0.2, 0.15, 0.1, 0.05, 0, -0.1, -0.2, -0.3, -5, -12, -20];
+    const t = fitPowerTransform(values);
+    const out = values.map(t);
+    const mean = out.reduce((a, b) => a + b, 0) / out.length;
+    const sd = Math.sqrt(out.reduce((a, b) => a + (b - mean) ** 2, 0) / out.length);
+    expect(mean).toBeCloseTo(0, 9);
+    expect(sd).toBeCloseTo(1, 9);
+    // Monotone.
+    for (let i = 1; i < out.length; i++) expect(out[i] as number).toBeLessThan(out[i - 1] as number);
+    // Plain standardisation squeezes the eight top values together; the warping spreads them.
+    const m0 = values.reduce((a, b) => a + b, 0) / values.length;
+    const s0 = Math.sqrt(values.reduce((a, b) => a + (b - m0) ** 2, 0) / values.length);
+    const spreadPlain = (0.2 - -0.3) / s0;
+    expect((out[0] as number) - (out[7] as number)).toBeGreaterThan(2 * spreadPlain);
   });
 });

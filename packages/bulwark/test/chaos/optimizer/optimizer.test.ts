@@ -1,6 +1,7 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { InfeasibleSpaceError, SpaceExhaustedError } from '../../../src/chaos/optimizer/errors.js';
+import { GaussianProcess } from '../../../src/chaos/optimizer/gp.js';
 import { Optimizer, type OptimizerOptions } from '../../../src/chaos/optimizer/optimizer.js';
 import { Prng } from '../../../src/chaos/optimizer/prng.js';
 import { EncodedSpace } from '../../../src/chaos/optimizer/space.js';
@@ -88,13 +89,15 @@ describe('Optimizer', () => {
     expect(new Set(asked.map((p) => Math.floor((p.x as number) * 8))).size).toBe(8);
   });
 
-  it('only proposes valid, feasible points with inactive dimensions null', () => {
+  it('only proposes valid, feasible points with inactive dimensions null (GP and forest phases)', () => {
     const space = new EncodedSpace(mixedSpace);
-    const asked = run({ space: mixedSpace, seed: 5, nCandidates: 2000, nTrees: 30 }, mixedSeverity, 40);
-    for (const p of asked) {
-      expect(() => space.validatePoint(p)).not.toThrow();
-      expect(mixedSpace.feasible?.(p)).toBe(true);
-      expect(p.delay_ms === null).toBe(p.fault !== 'delay');
+    for (const gpUntil of [50, 20, 0]) {
+      const asked = run({ space: mixedSpace, seed: 5, nCandidates: 2000, nTrees: 30, gpUntil }, mixedSeverity, 40);
+      for (const p of asked) {
+        expect(() => space.validatePoint(p)).not.toThrow();
+        expect(mixedSpace.feasible?.(p)).toBe(true);
+        expect(p.delay_ms === null).toBe(p.fault !== 'delay');
+      }
     }
   });
 
@@ -133,7 +136,8 @@ describe('Optimizer', () => {
   });
 
   it('resumes identically from toJSON / fromJSON, including pending points and the trust region', () => {
-    const opts = { space: mixedSpace, seed: 23, nCandidates: 1000, nTrees: 20 };
+    // gpUntil 21: the asks after the snapshot cross from the GP phase to the forest.
+    const opts = { space: mixedSpace, seed: 23, nCandidates: 1000, nTrees: 20, gpUntil: 21 };
     const original = new Optimizer(opts);
     for (let i = 0; i < 18; i++) {
       const p = original.ask();
@@ -356,8 +360,9 @@ describe('Optimizer', () => {
     // The k highest scores, ties broken by the lower row, returned in row order.
     expect(Array.from(internals.topRows(Float64Array.of(0.5, 2, 0.1, 2, 3, 0.5, 0.5), 7, 4))).toEqual([0, 1, 3, 4]);
     expect(Array.from(internals.topRows(Float64Array.of(0, 0, 0, 0), 4, 2))).toEqual([0, 1]);
-    // End to end: with 2,000 candidates (screened) the optimizer still climbs to the optimum of a bump.
-    const s = new Optimizer({ space, seed: 6, nCandidates: 2000, nTrees: 20 });
+    // End to end: with 2,000 candidates (screened) the optimizer still climbs to the optimum of a bump
+    // (forest only: the GP phase scores without screening).
+    const s = new Optimizer({ space, seed: 6, nCandidates: 2000, nTrees: 20, gpUntil: 0 });
     for (let i = 0; i < 30; i++) {
       const p = s.ask();
       s.tell(p, 10 - 100 * ((p.x as number) - 0.37) ** 2);
@@ -368,8 +373,84 @@ describe('Optimizer', () => {
   it('validates the new options', () => {
     expect(() => new Optimizer({ space: mixedSpace, seed: 1, categoryEvery: -1 })).toThrow(/categoryEvery/);
     expect(() => new Optimizer({ space: mixedSpace, seed: 1, categoryUcb: Number.NaN })).toThrow(/categoryUcb/);
+    expect(() => new Optimizer({ space: mixedSpace, seed: 1, gpUntil: 1.5 })).toThrow(/gpUntil/);
+    expect(() => new Optimizer({ space: mixedSpace, seed: 1, gpPriorMedian: 0 })).toThrow(/gpPriorMedian/);
+    expect(() => new Optimizer({ space: mixedSpace, seed: 1, gpCandidates: 0 })).toThrow(/gpCandidates/);
     const c = new Optimizer({ space: mixedSpace, seed: 1 }).config;
     expect([c.minSamplesLeaf, c.bootstrap, c.categoryEvery, c.categoryUcb]).toEqual([1, false, 3, 0.5]);
+    expect([c.gpUntil, c.gpCandidates]).toEqual([50, 5000]);
+    // Four dimensions: half the mean distance between uniform points of the unit cube, 0.5·sqrt(4/6).
+    expect(c.gpPriorMedian).toBeCloseTo(0.5 * Math.sqrt(4 / 6), 12);
+    // A state saved before these options existed restores with the GP phase off (the forest-only
+    // behaviour it was saved with), so it asks exactly what it would have asked.
+    const feasible = mixedSpace.feasible as (p: Point) => boolean;
+    const forestOnly = new Optimizer({ space: mixedSpace, seed: 1, nCandidates: 500, nTrees: 10, gpUntil: 0 });
+    for (let i = 0; i < 12; i++) {
+      const p = forestOnly.ask();
+      forestOnly.tell(p, mixedSeverity(p));
+    }
+    const state = forestOnly.toJSON();
+    const config: Record<string, unknown> = { ...state.config };
+    for (const k of ['gpUntil', 'gpPriorMedian', 'gpCandidates']) delete config[k];
+    const old = JSON.parse(JSON.stringify({ ...state, config })) as typeof state;
+    const restored = Optimizer.fromJSON(old, { feasible });
+    expect(restored.config.gpUntil).toBe(0);
+    expect(restored.config.gpCandidates).toBe(5000);
+    expect(restored.ask()).toEqual(Optimizer.fromJSON(state, { feasible }).ask());
+  });
+
+  it('uses the Gaussian process while fewer than gpUntil observations exist, then the forest', () => {
+    const space: SearchSpace = {
+      dimensions: [
+        { kind: 'real', name: 'x', low: 0, high: 1 },
+        { kind: 'real', name: 'y', low: 0, high: 1 },
+      ],
+    };
+    const bowl = (p: Point) => -(((p.x as number) - 0.3) ** 2 + ((p.y as number) - 0.7) ** 2);
+    // Three asks after 8 random points: the GP (a smooth model) lands next to the bowl's optimum on
+    // every seed; the interpolating forest, with so few points, does not.
+    const nearest = (gpUntil: number, seed: number) => {
+      const o = new Optimizer({ space, seed, nInitial: 8, gpUntil, nCandidates: 2000, nTrees: 30 });
+      for (let i = 0; i < 8; i++) {
+        const p = o.ask();
+        o.tell(p, bowl(p));
+      }
+      let best = Number.POSITIVE_INFINITY;
+      for (let i = 0; i < 3; i++) {
+        const p = o.ask();
+        o.tell(p, bowl(p));
+        best = Math.min(best, Math.hypot((p.x as number) - 0.3, (p.y as number) - 0.7));
+      }
+      return best;
+    };
+    const seeds = [1, 2, 3, 4, 5, 6];
+    const gp = seeds.map((s) => nearest(50, s));
+    const forest = seeds.map((s) => nearest(0, s));
+    expect(Math.max(...gp)).toBeLessThan(0.07);
+    expect(median(forest)).toBeGreaterThan(0.1);
+    // The GP is fitted for the model-based asks below gpUntil observations only.
+    const fit = vi.spyOn(GaussianProcess.prototype, 'fit');
+    try {
+      const o = new Optimizer({ space, seed: 1, nInitial: 5, gpUntil: 9, nCandidates: 500, nTrees: 10 });
+      for (let i = 0; i < 12; i++) {
+        const p = o.ask();
+        o.tell(p, bowl(p));
+      }
+      expect(fit).toHaveBeenCalledTimes(4); // asks at 5, 6, 7 and 8 observations
+    } finally {
+      fit.mockRestore();
+    }
+    // Degenerate data (every severity equal) still gives new, valid proposals.
+    const flat = new Optimizer({ space, seed: 2, nInitial: 4, nCandidates: 500 });
+    const seen = new Set<string>();
+    for (let i = 0; i < 10; i++) {
+      const p = flat.ask();
+      expect(p.x as number).toBeGreaterThanOrEqual(0);
+      expect(p.y as number).toBeLessThanOrEqual(1);
+      seen.add(flat.space.key(p));
+      flat.tell(p, 5);
+    }
+    expect(seen.size).toBe(10);
   });
 
   it('ranks observations with best(k)', () => {
