@@ -81,17 +81,19 @@ export async function ingestGraph(db: Database, req: IngestRequest): Promise<Ing
     }
     firstNode.set(n.service_id, i);
   });
-  const seen = new Map<string, number>();
+  // Index of each edge in the batch by source and target: rejects repeats here, finds this batch's
+  // side of a conflict below.
+  const edgeAt = new Map<string, number>();
   req.edges.forEach((e, i) => {
     const key = `${e.source}\u0000${e.target}`;
-    const first = seen.get(key);
+    const first = edgeAt.get(key);
     if (first !== undefined) {
       throw new BulwarkError(
         'validation_failed',
         `body field /edges/${i} repeats the edge ${e.source} -> ${e.target} of /edges/${first}; send each edge once`,
       );
     }
-    seen.set(key, i);
+    edgeAt.set(key, i);
   });
   const observedAt = req.timestamp ?? new Date();
   const result = await db.transaction(async (tx) => {
@@ -156,9 +158,9 @@ export async function ingestGraph(db: Database, req: IngestRequest): Promise<Ing
       );
     }
     const conflicts: IngestResult['conflicts'] = [];
-    const batchEdge = new Map(req.edges.map((e) => [`${e.source}\u0000${e.target}`, e]));
     for (const o of others) {
-      const mine = batchEdge.get(`${o.source_service_id}\u0000${o.target_service_id}`);
+      const at = edgeAt.get(`${o.source_service_id}\u0000${o.target_service_id}`);
+      const mine = at === undefined ? undefined : req.edges[at];
       const value = mine?.attributes?.criticality ?? 'hard';
       if (value === o.criticality) continue;
       const mineWins = PRIORITY[req.source] < PRIORITY[o.discovery_source];
