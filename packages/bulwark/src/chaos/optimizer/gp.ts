@@ -30,6 +30,14 @@ export interface GpOptions {
   iterations?: number;
 }
 
+/**
+ * Default median of the lengthscale prior for `d` columns: 0.5·sqrt(d / 6), half the mean distance
+ * between two uniform points of the d-dimensional unit cube.
+ */
+export function defaultLengthscaleMedian(d: number): number {
+  return 0.5 * Math.sqrt(d / 6);
+}
+
 const LOG_LS_MIN = Math.log(0.01);
 const LOG_LS_MAX = Math.log(100);
 const SQRT5 = Math.sqrt(5);
@@ -301,7 +309,7 @@ export class GaussianProcess {
     let logDet = 0;
     for (let i = 0; i < n; i++) logDet += Math.log(K[i * n + i] as number);
     let nlp = 0.5 * n * Math.log(variance) + logDet;
-    const mu0 = Math.log(this.priorMedian ?? 0.5 * Math.sqrt(d / 6));
+    const mu0 = Math.log(this.priorMedian ?? defaultLengthscaleMedian(d));
     const sd2 = this.priorSd * this.priorSd;
     for (let j = 0; j < d; j++) {
       const z = (theta[j] as number) - mu0;
@@ -352,7 +360,7 @@ export class GaussianProcess {
           this.D[pair * d + j] = this.colDist(j, this.X[a * d + j] as number, this.X[b * d + j] as number);
     const yy = Float64Array.from({ length: n }, (_, i) => y[i] as number);
     this.y = yy;
-    const mu0 = Math.log(this.priorMedian ?? 0.5 * Math.sqrt(d / 6));
+    const mu0 = Math.log(this.priorMedian ?? defaultLengthscaleMedian(d));
     for (this.jitter = 0; ; this.jitter = this.jitter === 0 ? 1e-6 : this.jitter * 100) {
       let best: { x: Float64Array; value: number } | undefined;
       for (const shift of [0, Math.log(0.4), Math.log(2.5)]) {

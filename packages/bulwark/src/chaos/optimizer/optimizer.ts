@@ -31,7 +31,7 @@
 import { type AcquisitionKind, acquisitionValues, fitPowerTransform, normalScores } from './acquisition.js';
 import { InfeasibleSpaceError, SpaceExhaustedError } from './errors.js';
 import { RandomForest } from './forest.js';
-import { GaussianProcess } from './gp.js';
+import { defaultLengthscaleMedian, GaussianProcess } from './gp.js';
 import { type InitialDesign, initialPoints } from './initial.js';
 import { mixSeed, Prng, type PrngState } from './prng.js';
 import { DEFAULT_MAX_ATTEMPTS, EncodedSpace, INACTIVE } from './space.js';
@@ -256,7 +256,7 @@ function resolveConfig(o: OptimizerOptions): OptimizerConfig {
     categoryUcb: o.categoryUcb ?? 0.5,
     prescreen: o.prescreen ?? true,
     gpUntil: o.gpUntil ?? GP_UNTIL_DEFAULT,
-    gpPriorMedian: o.gpPriorMedian ?? 0.5 * Math.sqrt(Math.max(1, o.space?.dimensions?.length ?? 1) / 6),
+    gpPriorMedian: o.gpPriorMedian ?? defaultLengthscaleMedian(Math.max(1, o.space?.dimensions?.length ?? 1)),
     gpCandidates: o.gpCandidates ?? 5000,
   };
   check(Number.isInteger(c.nInitial) && c.nInitial >= 0, `nInitial must be a non-negative integer (got ${c.nInitial})`);
