@@ -41,13 +41,13 @@ export const print = (v: unknown): void => {
   process.stdout.write(`${JSON.stringify(v, null, 2)}\n`);
 };
 
-/** A plain-text table: columns padded to their widest cell, numbers right-aligned. */
+/** A plain-text table: columns padded to their widest cell, numbers (and formatted numbers) right-aligned. */
 export function table(headers: string[], rows: Array<Array<string | number | null | undefined>>): string {
   const cells = rows.map((r) => r.map((c) => (c === null || c === undefined ? '-' : String(c))));
   const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((r) => (r[i] ?? '').length)));
-  const numeric = headers.map((_, i) =>
-    rows.every((r) => r[i] === null || r[i] === undefined || typeof r[i] === 'number'),
-  );
+  const isNumber = (c: string | number | null | undefined) =>
+    c === null || c === undefined || typeof c === 'number' || /^-?\d+(\.\d+)?$/.test(c);
+  const numeric = headers.map((_, i) => rows.every((r) => isNumber(r[i])));
   const line = (r: string[]) =>
     r
       .map((c, i) => (numeric[i] ? c.padStart(widths[i] as number) : c.padEnd(widths[i] as number)))

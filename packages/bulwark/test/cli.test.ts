@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { table } from '../src/cli-api.js';
 import { VERSION } from '../src/version.js';
 import { spawnBulwark, waitForExit, waitForOutput } from './support/spawn.js';
 
@@ -104,4 +105,21 @@ describe('bulwark CLI', () => {
     child.kill('SIGTERM');
     expect((await exited).code).toBe(0);
   }, 90_000);
+});
+
+describe('table()', () => {
+  it('right-aligns numeric columns, formatted numbers included, and left-aligns the rest', () => {
+    const out = table(
+      ['tier', 'budget', 'prob'],
+      [
+        ['balanced', '146.9', '0.9%'],
+        ['aggressive', '1080.0', '12.0%'],
+        ['x', null, '-'],
+      ],
+    ).split('\n');
+    expect(out[0]).toBe('tier        budget  prob');
+    expect(out[2]).toBe('balanced     146.9  0.9%');
+    expect(out[3]).toBe('aggressive  1080.0  12.0%');
+    expect(out[4]).toBe('x                -  -');
+  });
 });
