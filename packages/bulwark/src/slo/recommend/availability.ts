@@ -1,7 +1,10 @@
 import { type RandomSource, seededRandom } from '@bulwark/resilience';
-import type { AvailabilityPoint } from '../../telemetry/types.js';
+import type { DayCounts } from './days.js';
+import { detectRegimeChange, type RegimeChange, toCurrentRegime } from './regime.js';
 import { blockBootstrap, gamma, gauss, poisson, quantileSorted, roundTargetDown } from './stats.js';
 import type { TierName } from './types.js';
+
+export { type DayCounts, MIN_POINTS_FOR_BASE, toDays } from './days.js';
 
 /**
  * Availability tiers from history.
@@ -25,29 +28,6 @@ export const AVAILABILITY_TIER_QUANTILE: Record<TierName, number> = {
   balanced: 0.01,
   aggressive: 0.05,
 };
-
-export interface DayCounts {
-  /** Unix day number (days since 1970-01-01 UTC). */
-  day: number;
-  good: number;
-  total: number;
-  /** Hours of the day with data. */
-  hours: number;
-}
-
-/** Hourly (or finer) availability points summed per UTC day, oldest first. */
-export function toDays(points: readonly AvailabilityPoint[]): DayCounts[] {
-  const byDay = new Map<number, DayCounts>();
-  for (const p of points) {
-    const day = Math.floor(p.start.getTime() / 86_400_000);
-    const d = byDay.get(day) ?? { day, good: 0, total: 0, hours: 0 };
-    d.good += p.good;
-    d.total += p.total;
-    d.hours += 1;
-    byDay.set(day, d);
-  }
-  return [...byDay.values()].sort((a, b) => a.day - b.day);
-}
 
 export interface PeriodOptions {
   periodDays: number;
@@ -172,8 +152,22 @@ function splitIncidents(days: readonly DayCounts[]): { median: number; costs: nu
  * The incident costs of one service's history (shares of a day's traffic), as
  * {@link simulatePeriods} sees them; the estate pool is these, concatenated over services.
  */
-export function observedIncidentCosts(days: readonly DayCounts[]): number[] {
-  return splitIncidents(days).costs;
+export function observedIncidentCosts(days: readonly DayCounts[], regime = true): number[] {
+  return observedIncidents(days, regime).map((i) => i.cost);
+}
+
+/**
+ * The incident days of one service's history with their costs (see {@link observedIncidentCosts}),
+ * read from the current regime (days at a level a deploy has since left are not incidents).
+ */
+export function observedIncidents(days: readonly DayCounts[], regime = true): Array<{ day: number; cost: number }> {
+  const current = regime ? toCurrentRegime(days, detectRegimeChange(days)) : days;
+  const { median, incidentDay } = splitIncidents(current);
+  const out: Array<{ day: number; cost: number }> = [];
+  current.forEach((d, i) => {
+    if (incidentDay[i]) out.push({ day: d.day, cost: (d.total - d.good) / d.total - median });
+  });
+  return out;
 }
 
 export interface AvailabilityTier {
@@ -197,6 +191,11 @@ export interface AvailabilityInputs {
   ciReplicates?: number;
   /** Estate incident costs, the prior of this service's incident sizes (see simulatePeriods). */
   incidentPool?: readonly number[];
+  /**
+   * Detect a regime change (a deploy regression or fix that stepped the baseline error rate) and
+   * forecast from the current regime (see regime.ts); default true.
+   */
+  regime?: boolean;
 }
 
 export interface AvailabilityAnalysis {
@@ -211,6 +210,8 @@ export interface AvailabilityAnalysis {
   periods: Float64Array;
   /** Days of the history counted as incident days (see simulatePeriods). */
   incidentDays: number;
+  /** The regime change the forecast starts from, when one was detected. */
+  regimeChange: RegimeChange | undefined;
 }
 
 const MEAN_BLOCK_DAYS = 2;
@@ -244,8 +245,9 @@ export function breachProbability(periods: Float64Array, targetPercent: number):
 
 export function analyseAvailability(input: AvailabilityInputs): AvailabilityAnalysis {
   const periodDays = input.periodDays ?? 30;
-  const days = input.days;
-  if (days.length === 0) throw new Error('no availability data');
+  if (input.days.length === 0) throw new Error('no availability data');
+  const regimeChange = input.regime === false ? undefined : detectRegimeChange(input.days);
+  const days = toCurrentRegime(input.days, regimeChange);
   const rand = seededRandom(input.seed ?? 1);
   const periods = simulatePeriods(days, {
     periodDays,
@@ -255,8 +257,8 @@ export function analyseAvailability(input: AvailabilityInputs): AvailabilityAnal
     recencyHalfLifeDays: RECENCY_HALF_LIFE_DAYS,
     ...(input.incidentPool ? { incidentPool: input.incidentPool } : {}),
   });
-  const good = days.reduce((s, d) => s + d.good, 0);
-  const total = days.reduce((s, d) => s + d.total, 0);
+  const good = input.days.reduce((s, d) => s + d.good, 0);
+  const total = input.days.reduce((s, d) => s + d.total, 0);
   const raw = {} as Record<TierName, number>;
   for (const [tier, q] of Object.entries(AVAILABILITY_TIER_QUANTILE) as Array<[TierName, number]>) {
     raw[tier] = quantileSorted(periods, q) * 100;
@@ -302,6 +304,7 @@ export function analyseAvailability(input: AvailabilityInputs): AvailabilityAnal
     cappedBy,
     periods,
     incidentDays: splitIncidents(days).costs.length,
+    regimeChange,
   };
 }
 

@@ -42,6 +42,8 @@ export interface RecommendInput {
    * each service's days, concatenated): the prior for the size of this service's incidents.
    */
   incidentPool?: readonly number[];
+  /** Forecast from the current regime after a detected step in the error rate (default true; see regime.ts). */
+  regime?: boolean;
 }
 
 export interface FeatureAttribution {
@@ -74,8 +76,23 @@ export interface AvailabilityRecommendation {
     attribution_baseline: { target: number; description: string };
     dependency_impact: DependencyImpact;
     counterfactuals: Counterfactual[];
+    /**
+     * A step in the ordinary error rate (a deploy regression or fix, here or in a dependency)
+     * found in the history; the tiers forecast from the level after it. Null when none was found.
+     */
+    regime_change: RegimeChangeReport | null;
     warnings: string[];
   };
+}
+
+export interface RegimeChangeReport {
+  /** First day (UTC, YYYY-MM-DD) at the new level. */
+  since: string;
+  /** Ordinary error rate before and after, percent of requests. */
+  error_rate_before: number;
+  error_rate_after: number;
+  /** after / before. */
+  ratio: number;
 }
 
 export interface LatencyRecommendation {
@@ -175,7 +192,10 @@ function recommendAvailability(
   const arche = ARCHETYPES[input.archetype];
   const b = bounds(input.graph, input.service);
   const cap = trafficCap(days, periodDays);
-  const pool = input.incidentPool && input.incidentPool.length > 0 ? { incidentPool: input.incidentPool } : {};
+  const pool = {
+    ...(input.incidentPool && input.incidentPool.length > 0 ? { incidentPool: input.incidentPool } : {}),
+    ...(input.regime === false ? { regime: false } : {}),
+  };
   const warnings: string[] = [];
   let analysis: AvailabilityAnalysis | undefined;
   if (days.length > 0) {
@@ -264,6 +284,20 @@ function recommendAvailability(
     const a = achievability(b.total, analysis.raw.balanced / 100);
     if (a.message) warnings.push(`${a.message} (history alone would support ${fmt(analysis.raw.balanced)})`);
   }
+  const change = !coldStart ? analysis?.regimeChange : undefined;
+  const regime: RegimeChangeReport | null = change
+    ? {
+        since: new Date(change.day * 86_400_000).toISOString().slice(0, 10),
+        error_rate_before: Number((change.before * 100).toPrecision(3)),
+        error_rate_after: Number((change.after * 100).toPrecision(3)),
+        ratio: Number(change.ratio.toPrecision(3)),
+      }
+    : null;
+  if (regime && change && change.ratio > 1) {
+    warnings.push(
+      `error rate stepped up ×${regime.ratio} on ${regime.since} (${regime.error_rate_before}% → ${regime.error_rate_after}% of requests) and has stayed there: the targets assume it stays; fixing it would raise them`,
+    );
+  }
   if (analysis?.cappedBy === 'traffic') {
     warnings.push(`low traffic: a ${periodDays}-day budget at higher targets would hold fewer than 3 failed requests`);
   }
@@ -336,6 +370,11 @@ function recommendAvailability(
       : `${input.service} has no availability history.`,
     `The Balanced target of ${fmt(balanced)}${Number.isFinite(margin) ? ` provides a ${fmt(margin)} margin` : ''}${tiers.balanced.estimated_breach_probability !== undefined ? ` and would have been breached in ${(tiers.balanced.estimated_breach_probability * 100).toFixed(1)}% of simulated ${periodDays}-day periods` : ''}.`,
     `Composite availability bound is ${fmt(b.total * 100)} given ${b.composite.hardDependencies.length} hard dependencies${analysis?.cappedBy === 'dependencies' ? ' and caps this target' : ''}.`,
+    ...(regime
+      ? [
+          `The ordinary error rate moved from ${regime.error_rate_before}% to ${regime.error_rate_after}% on ${regime.since}; the forecast starts from the current level.`,
+        ]
+      : []),
     ...(analysis && pool.incidentPool
       ? [
           `Incident sizes: ${analysis.incidentDays} incident day(s) here, weighed against ${pool.incidentPool.length} across the estate.`,
@@ -357,6 +396,7 @@ function recommendAvailability(
       },
       dependency_impact: impact,
       counterfactuals,
+      regime_change: regime,
       warnings,
     },
   };
