@@ -280,8 +280,17 @@ let recMs = 0;
 // BACKTEST_POOL=0 leaves it out (each service on its own history, the model before the pool).
 const incidentPool: number[] = [];
 if (process.env.BACKTEST_POOL !== '0') {
-  for (const pts of allSeries)
-    incidentPool.push(...observedIncidentCosts(toDays(pts.filter((p) => p.start.getTime() < trainEnd)), REGIME));
+  // Daily counts only, as the server's pool query (1-day step) returns them: regime changes on the
+  // pool's side are read at day level, as in the server.
+  for (const pts of allSeries) {
+    const daily = toDays(pts.filter((p) => p.start.getTime() < trainEnd)).map(({ day, good, total, hours }) => ({
+      day,
+      good,
+      total,
+      hours,
+    }));
+    incidentPool.push(...observedIncidentCosts(daily, REGIME));
+  }
 }
 svcs.forEach((s, i) => {
   const pts = allSeries[i] as AvailabilityPoint[];

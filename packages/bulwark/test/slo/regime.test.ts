@@ -171,13 +171,37 @@ describe('regime changes', () => {
     }
   });
 
-  it('does not look for a change in daily points (no baseline to read)', () => {
-    const daily = Array.from({ length: 40 }, (_, i) => ({
-      start: new Date(T0 + i * 24 * HOUR),
-      good: 1_000_000 - (i >= 30 ? 4000 : 1000),
-      total: 1_000_000,
-    }));
-    expect(detectRegimeChange(toDays(daily))).toBeUndefined();
+  it('reads daily counts at day level: a step that has lasted three days, not two bad days', () => {
+    const daily = (stepAt: number, n: number) =>
+      Array.from({ length: n }, (_, i) => ({
+        start: new Date(T0 + i * 24 * HOUR),
+        good: 1_000_000 - (i >= stepAt ? 4000 : 1000) - (i === 12 ? 20_000 : 0),
+        total: 1_000_000,
+      }));
+    const days = toDays(daily(30, 40));
+    expect(days.every((d) => d.base === undefined)).toBe(true);
+    const change = detectRegimeChange(days);
+    expect(change?.index).toBe(30);
+    expect(change?.ratio).toBeCloseTo(4, 1);
+    // Moved to the new level, the days before keep their incident (day 12) on top of it.
+    const moved = toCurrentRegime(days, change);
+    expect(moved[5]?.good).toBe(1_000_000 - 4000);
+    expect(moved[12]?.good).toBe(1_000_000 - 4000 - 20_000);
+    expect(detectRegimeChange(toDays(daily(37, 40)))?.index).toBe(37);
+    expect(detectRegimeChange(toDays(daily(38, 40)))).toBeUndefined();
+  });
+
+  it('finds nothing in the daily sums of steady histories with incidents (no false alarms at day level)', () => {
+    for (let seed = 1; seed <= 40; seed++) {
+      const rand = seededRandom(seed * 31);
+      const rps = Math.exp(Math.log(0.02) + rand() * (Math.log(300) - Math.log(0.02)));
+      const rate = Math.exp(Math.log(1e-5) + rand() * (Math.log(2e-3) - Math.log(1e-5)));
+      const inc = incidents(seed, Math.floor(rand() * 6), 60);
+      const days = toDays(hourly({ days: 60, rps, rate: (h) => rate + (inc.get(h) ?? 0), seed })).map(
+        ({ day, good, total, hours }) => ({ day, good, total, hours }),
+      );
+      expect(detectRegimeChange(days), `seed ${seed}`).toBeUndefined();
+    }
   });
 
   it('is reported in the recommendation: when, how large, and a warning for a regression', () => {

@@ -17,6 +17,10 @@ import type { DayCounts } from './days.js';
  * It must also persist: the quieter half of the hours since it must have moved too (see
  * `persists`), which a run of bad days does not do. One change point, the strongest; at least
  * {@link REGIME_MIN_BEFORE} days before it.
+ *
+ * Daily counts without hourly points (the estate pool's range query has a 1-day step) are read at
+ * day level: a day's whole failure count is its baseline, the new regime must have lasted
+ * {@link REGIME_MIN_DAYS_DAILY} days, and persistence means the quietest third of those days moved.
  */
 export interface RegimeChange {
   /** Index into the days of the first day of the current regime. */
@@ -39,6 +43,8 @@ export interface RegimeChange {
 export const REGIME_Z = 6;
 export const REGIME_MIN_RATIO = 1.5;
 export const REGIME_MIN_BEFORE = 7;
+/** Days a new regime must have lasted to be seen in daily counts (no hourly points). */
+export const REGIME_MIN_DAYS_DAILY = 3;
 const WINDOW_BEFORE = 28;
 /** Floor of the spread of log daily rates: day-to-day drift below ~5% is not evidence of stability. */
 const MIN_SPREAD = 0.05;
@@ -50,19 +56,22 @@ const MIN_FAILURES = 20;
 
 export function detectRegimeChange(days: readonly DayCounts[]): RegimeChange | undefined {
   const n = days.length;
-  if (n < REGIME_MIN_BEFORE + 1) return undefined;
+  // Hourly mode when nearly every day has its points (a partial first or last day may not).
+  const hourly = days.filter((d) => d.base !== undefined).length >= 0.8 * n;
+  const last = hourly ? n - 1 : n - REGIME_MIN_DAYS_DAILY;
+  if (last < REGIME_MIN_BEFORE) return undefined;
   // Log baseline rate per day; a half failure keeps days without failures finite.
   const logRate = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     const d = days[i] as DayCounts;
-    if (d.base === undefined || d.total <= 0) return undefined;
-    logRate[i] = Math.log((d.base + 0.5) / d.total);
+    if (d.total <= 0) return undefined;
+    logRate[i] = Math.log((baseOf(d) + 0.5) / d.total);
   }
   // Suffix sums for the after-segment means.
   const suffix = new Float64Array(n + 1);
   for (let i = n - 1; i >= 0; i--) suffix[i] = (suffix[i + 1] as number) + (logRate[i] as number);
   let best: RegimeChange | undefined;
-  for (let c = REGIME_MIN_BEFORE; c < n; c++) {
+  for (let c = REGIME_MIN_BEFORE; c <= last; c++) {
     const from = Math.max(0, c - WINDOW_BEFORE);
     const before = Array.from(logRate.subarray(from, c)).sort((a, b) => a - b);
     const med = median(before);
@@ -72,7 +81,7 @@ export function detectRegimeChange(days: readonly DayCounts[]): RegimeChange | u
     // Spread of the earlier days' log rates: robust (MAD), and never below the Poisson noise of the
     // typical day's failure count (≈ 1/√count on the log scale).
     const typicalCount = median(
-      Array.from({ length: c - from }, (_, k) => (days[from + k] as DayCounts).base ?? 0).sort((a, b) => a - b),
+      Array.from({ length: c - from }, (_, k) => baseOf(days[from + k] as DayCounts)).sort((a, b) => a - b),
     );
     const spread = Math.max(
       MIN_SPREAD,
@@ -83,8 +92,8 @@ export function detectRegimeChange(days: readonly DayCounts[]): RegimeChange | u
     const meanAfter = (suffix[c] as number) / m;
     const z = Math.abs(meanAfter - meanBefore) / (spread * Math.sqrt(1 / m + 1 / before.length));
     if (z < REGIME_Z || (best && z <= best.z)) continue;
-    const rateBefore = rate(days, from, c);
-    const rateAfter = rate(days, c, n);
+    const rateBefore = hourly ? rate(days, from, c) : medianRate(days, from, c);
+    const rateAfter = hourly ? rate(days, c, n) : medianRate(days, c, n);
     const ratio = rateAfter / Math.max(rateBefore, 1e-12);
     if (ratio < REGIME_MIN_RATIO && ratio > 1 / REGIME_MIN_RATIO) continue;
     let afterTotal = 0;
@@ -100,7 +109,7 @@ export function detectRegimeChange(days: readonly DayCounts[]): RegimeChange | u
       share: 1,
     };
     const placed = withinDay(days, found);
-    if (persists(days, from, placed)) best = placed.change;
+    if (hourly ? persists(days, from, placed) : persistsDaily(days, from, found)) best = placed.change;
   }
   return best;
 }
@@ -118,6 +127,22 @@ function persists(days: readonly DayCounts[], from: number, placed: { change: Re
   const after = lowerHalfRate(days, change.index, days.length, point);
   if (change.ratio > 1) return after > 0 && after >= before * REGIME_MIN_RATIO;
   return before > 0 && after * REGIME_MIN_RATIO <= before;
+}
+
+/** Day-level persistence: the quietest third of the days since the change moved against the median day before. */
+function persistsDaily(days: readonly DayCounts[], from: number, change: RegimeChange): boolean {
+  const before = medianRate(days, from, change.index);
+  const after = days
+    .slice(change.index)
+    .map((d) => (d.total - d.good) / d.total)
+    .sort((x, y) => x - y);
+  if (change.ratio > 1) return (after[Math.floor((after.length - 1) / 3)] as number) >= before * REGIME_MIN_RATIO;
+  return (after[after.length - 1 - Math.floor((after.length - 1) / 3)] as number) * REGIME_MIN_RATIO <= before;
+}
+
+/** A day's baseline failures: from its hourly points when known, else all its failures. */
+function baseOf(d: DayCounts): number {
+  return d.base ?? d.total - d.good;
 }
 
 /** Failure rate of the lower half (by error ratio) of the points of days [from, to), the first from `point` on. */
@@ -189,7 +214,7 @@ function withinDay(days: readonly DayCounts[], change: RegimeChange): { change: 
   let laterTotal = 0;
   for (let i = change.index + 1; i < days.length; i++) {
     const d = days[i] as DayCounts;
-    laterBad += d.base ?? 0;
+    laterBad += baseOf(d);
     laterTotal += d.total;
   }
   const after = (rightBad + laterBad) / Math.max(1, rightTotal + laterTotal);
@@ -207,13 +232,24 @@ export function toCurrentRegime(days: readonly DayCounts[], change: RegimeChange
   if (!change) return [...days];
   const shift = change.after - change.before;
   return days.map((d, i) => {
-    if (i > change.index || d.base === undefined) return d;
+    if (i > change.index) return d;
     const moved = i < change.index ? d.total : d.total * (1 - change.share);
     if (moved <= 0) return d;
-    const base = Math.max(0, d.base + shift * moved);
-    const failures = Math.min(d.total, d.total - d.good - d.base + base);
-    return { ...d, good: d.total - failures, base };
+    const old = baseOf(d);
+    const base = Math.max(0, old + shift * moved);
+    const failures = Math.min(d.total, d.total - d.good - old + base);
+    return d.base === undefined ? { ...d, good: d.total - failures } : { ...d, good: d.total - failures, base };
   });
+}
+
+/** The median day's failure rate over days [from, to): the level of daily counts, incidents aside. */
+function medianRate(days: readonly DayCounts[], from: number, to: number): number {
+  return median(
+    days
+      .slice(from, to)
+      .map((d) => (d.total - d.good) / d.total)
+      .sort((x, y) => x - y),
+  );
 }
 
 function rate(days: readonly DayCounts[], from: number, to: number): number {
@@ -221,7 +257,7 @@ function rate(days: readonly DayCounts[], from: number, to: number): number {
   let total = 0;
   for (let i = from; i < to; i++) {
     const d = days[i] as DayCounts;
-    bad += d.base ?? 0;
+    bad += baseOf(d);
     total += d.total;
   }
   return total > 0 ? bad / total : 0;
