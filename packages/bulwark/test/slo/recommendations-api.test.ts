@@ -32,6 +32,7 @@ interface Rec {
   sli_type: string;
   tiers: Record<string, { target?: number; target_ms?: number }>;
   explanation: {
+    regime_change?: unknown;
     dependency_impact?: {
       composite_availability_bound: number;
       bottleneck_service: string;
@@ -90,6 +91,8 @@ describe.each(DRIVERS)('SLO recommendations and impact analysis API on %s', (dri
     expect(impact?.composite_availability_bound).toBeLessThanOrEqual(payment + 1e-9);
     expect(impact?.composite_availability_bound).toBeGreaterThan(payment - 0.05);
     expect(avail.tiers.balanced?.target).toBeLessThanOrEqual(impact?.composite_availability_bound as number);
+    // The synthetic source has no deploy steps: the field is there, and null.
+    expect(avail.explanation).toHaveProperty('regime_change', null);
   });
 
   it('serves the cache, and regenerates on force_regenerate (superseding the old rows)', async () => {
