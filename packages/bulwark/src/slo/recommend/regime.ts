@@ -126,7 +126,7 @@ export function detectRegimeChange(days: readonly DayCounts[]): RegimeChange | u
  * of the hours after it (by error ratio) against the lower half of the hours in the window before
  * must have moved by {@link REGIME_MIN_RATIO}× the same way. A day or two of incidents lifts a
  * day's trimmed rate but not its quieter half; a regression lifts every hour. Days without points
- * (daily data) are not examined at all (no baseline), so this is never reached for them.
+ * (a partial day) are left out; daily counts use {@link persistsDaily} instead.
  */
 function persists(days: readonly DayCounts[], from: number, placed: { change: RegimeChange; point: number }): boolean {
   const { change, point } = placed;
