@@ -5,6 +5,7 @@ import type { AvailabilityPoint, DiscoveredEdge, LatencyPoint, TelemetrySource, 
 /**
  * Deterministic telemetry for generated estates (demo, tests, benchmarks): per-service request
  * rate with a diurnal cycle, a base error rate, incidents (error bursts and latency regressions),
+ * deploys that step the base error rate and stay (5% of services, in the last 20 days of the span),
  * low-traffic services, and a latency distribution. The same seed always gives the same numbers,
  * and `toOpenMetrics` writes them so a real Prometheus can be backfilled and queried.
  */
@@ -16,11 +17,18 @@ export interface Incident {
   latencyFactor: number;
 }
 
+/** A deploy that multiplies the base error rate from `at` (unix seconds) on. */
+export interface Deploy {
+  at: number;
+  errorRateFactor: number;
+}
+
 export interface ServiceProfile {
   requestsPerSecond: number;
   errorRate: number;
   latencyP50Ms: number;
   incidents: Incident[];
+  deploys?: Deploy[];
 }
 
 export interface SyntheticOptions {
@@ -28,6 +36,8 @@ export interface SyntheticOptions {
   /** Incidents are placed in [start, end) (unix seconds); default: the last 90 days before now. */
   span?: { start: number; end: number };
   profiles?: Map<string, ServiceProfile>;
+  /** Deploys of named services, in place of the generated ones. */
+  deploys?: Record<string, Deploy[]>;
   edges?: DiscoveredEdge[];
 }
 
@@ -67,11 +77,23 @@ export class SyntheticSource implements TelemetrySource {
         latencyFactor: 1 + rand() * 4,
       });
     }
+    // Deploys from a stream of their own, so the rest of every profile is as it was without them.
+    const deployRand = seededRandom(fnv1a(`${service}#deploy`) ^ this.seed);
+    const deploys: Deploy[] =
+      deployRand() < 0.05
+        ? [
+            {
+              at: this.span.end - Math.floor(deployRand() * 20 * 86_400),
+              errorRateFactor: deployRand() < 0.6 ? 4 : 0.25,
+            },
+          ]
+        : [];
     p = {
       requestsPerSecond: lowTraffic ? 0.02 + rand() * 0.2 : 5 + rand() * 200,
       errorRate: 10 ** -(2.5 + rand() * 2), // 0.3% … 0.001%
       latencyP50Ms: 5 + rand() * 120,
       incidents,
+      deploys: this.o.deploys?.[service] ?? deploys,
     };
     this.profiles.set(service, p);
     return p;
@@ -84,6 +106,10 @@ export class SyntheticSource implements TelemetrySource {
     const expected = p.requestsPerSecond * step * diurnal(t + step / 2);
     const total = Math.max(0, Math.round(expected * (0.9 + 0.2 * noise())));
     let errorRate = p.errorRate;
+    for (const d of p.deploys ?? []) {
+      const after = Math.min(1, Math.max(0, (t + step - d.at) / step));
+      errorRate *= 1 + (d.errorRateFactor - 1) * after;
+    }
     let latencyFactor = 1;
     for (const inc of p.incidents) {
       const overlap = Math.max(0, Math.min(t + step, inc.start + inc.durationSeconds) - Math.max(t, inc.start));

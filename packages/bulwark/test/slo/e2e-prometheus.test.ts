@@ -12,7 +12,8 @@ import { prometheusAvailable, type RunningPrometheus, startBackfilledPrometheus 
  * The SLO engine end to end against a real Prometheus: 31 days of generated telemetry for a small
  * topology are backfilled with promtool; dependencies are discovered from OpenTelemetry
  * service-graph metrics, enriched by a manual batch, then recommendations and impact analysis run
- * over PromQL. Finally Prometheus is stopped and the last results are served as stale.
+ * over PromQL; a deploy regression in one service's history is found through PromQL too. Finally
+ * Prometheus is stopped and the last results are served as stale.
  */
 const HOUR = 3600;
 const end = Math.floor(Date.now() / 1000 / HOUR) * HOUR;
@@ -23,7 +24,13 @@ const CALLS: Array<[string, string, number]> = [
   ['checkout', 'payment', 12],
   ['checkout', 'inventory', 30],
 ];
-const source = new SyntheticSource({ seed: 11, span: { start, end } });
+/** A deploy that made payment fail 4× as often, at the UTC midnight ten days before the end. */
+const DEPLOY_AT = Math.floor((end - 10 * 86_400) / 86_400) * 86_400;
+const source = new SyntheticSource({
+  seed: 11,
+  span: { start, end },
+  deploys: { payment: [{ at: DEPLOY_AT, errorRateFactor: 4 }] },
+});
 
 function serviceGraphMetrics(): string {
   const lines = ['# TYPE traces_service_graph_request counter'];
@@ -152,6 +159,39 @@ describe.runIf(prometheusAvailable())('SLO engine against a real Prometheus', ()
       console.log(
         `aggregation of ${r.services} services against Prometheus: ${(performance.now() - started).toFixed(0)} ms`,
       );
+    });
+
+    it("finds payment's deploy regression in the PromQL history and forecasts from the new level", async () => {
+      const res = await app.server.inject({
+        method: 'GET',
+        url: '/api/v1/services/payment/slo-recommendations?sli_type=availability',
+      });
+      expect(res.statusCode, res.body).toBe(200);
+      const rec = (
+        res.json() as {
+          recommendations: Array<{
+            tiers: Record<string, { target: number }>;
+            explanation: {
+              regime_change: {
+                since: string;
+                error_rate_before: number;
+                error_rate_after: number;
+                ratio: number;
+              } | null;
+              warnings: string[];
+            };
+          }>;
+        }
+      ).recommendations[0];
+      const change = rec?.explanation.regime_change;
+      expect(change?.since).toBe(new Date(DEPLOY_AT * 1000).toISOString().slice(0, 10));
+      expect(change?.ratio).toBeGreaterThan(3.3);
+      expect(change?.ratio).toBeLessThan(4.7);
+      const rate = source.profile('payment').errorRate * 100;
+      expect(change?.error_rate_before).toBeCloseTo(rate, 2);
+      expect(rec?.explanation.warnings.some((w) => w.startsWith('error rate stepped up'))).toBe(true);
+      // The new level (4× the old error rate) bounds the balanced target from above.
+      expect(rec?.tiers.balanced?.target).toBeLessThanOrEqual(100 - 4 * rate * 0.9);
     });
 
     it('runs impact analysis over the discovered graph', async () => {
