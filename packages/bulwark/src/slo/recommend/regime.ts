@@ -174,8 +174,8 @@ function lowerHalfRate(days: readonly DayCounts[], from: number, to: number, poi
 /**
  * Places the change inside its first day: the split of the day's points that best fits one rate
  * before and one after (Poisson likelihood; each point's failures capped at 5× the higher level so
- * an incident hour does not pull the split; kept only when it fits clearly better than none), and re-estimates the new level from the part of that
- * day after the split plus the days after it.
+ * an incident hour does not pull the split; kept only when it fits clearly better than none), and
+ * re-estimates the new level from the part of that day after the split plus the days after it.
  */
 function withinDay(days: readonly DayCounts[], change: RegimeChange): { change: RegimeChange; point: number } {
   const first = days[change.index] as DayCounts;
