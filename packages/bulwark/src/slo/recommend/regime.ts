@@ -1,4 +1,5 @@
 import type { DayCounts } from './days.js';
+import { quantileSorted } from './stats.js';
 
 /**
  * Regime changes: a deploy regression or fix (of the service or of a dependency it calls) steps
@@ -76,19 +77,19 @@ export function detectRegimeChange(days: readonly DayCounts[]): RegimeChange | u
   for (let c = REGIME_MIN_BEFORE; c <= last; c++) {
     const from = Math.max(0, c - WINDOW_BEFORE);
     const before = Array.from(logRate.subarray(from, c)).sort((a, b) => a - b);
-    const med = median(before);
+    const med = medianOf(before);
     // The mean, not the median, of the earlier days: a candidate a few days after the real change
     // has those days in its window, and they must count against it.
     const meanBefore = before.reduce((a, b) => a + b, 0) / before.length;
     // Spread of the earlier days' log rates: robust (MAD), and never below the Poisson noise of the
     // typical day's failure count (≈ 1/√count on the log scale).
-    const typicalCount = median(
+    const typicalCount = medianOf(
       Array.from({ length: c - from }, (_, k) => baseOf(days[from + k] as DayCounts)).sort((a, b) => a - b),
     );
     const spread = Math.max(
       MIN_SPREAD,
       1 / Math.sqrt(typicalCount + 1),
-      1.4826 * median(before.map((x) => Math.abs(x - med)).sort((a, b) => a - b)),
+      1.4826 * medianOf(before.map((x) => Math.abs(x - med)).sort((a, b) => a - b)),
     );
     const m = n - c;
     const meanAfter = (suffix[c] as number) / m;
@@ -251,7 +252,7 @@ export function toCurrentRegime(days: readonly DayCounts[], change: RegimeChange
 
 /** The median day's failure rate over days [from, to): the level of daily counts, incidents aside. */
 function medianRate(days: readonly DayCounts[], from: number, to: number): number {
-  return median(
+  return medianOf(
     days
       .slice(from, to)
       .map((d) => (d.total - d.good) / d.total)
@@ -270,9 +271,7 @@ function rate(days: readonly DayCounts[], from: number, to: number): number {
   return total > 0 ? bad / total : 0;
 }
 
-function median(sorted: readonly number[]): number {
-  const n = sorted.length;
-  if (n === 0) return 0;
-  const h = n >> 1;
-  return n % 2 === 1 ? (sorted[h] as number) : ((sorted[h - 1] as number) + (sorted[h] as number)) / 2;
+/** Median of an ascending-sorted list. */
+function medianOf(sorted: readonly number[]): number {
+  return quantileSorted(sorted, 0.5);
 }
