@@ -150,24 +150,12 @@ function splitIncidents(days: readonly DayCounts[]): { median: number; costs: nu
 
 /**
  * The incident costs of one service's history (shares of a day's traffic), as
- * {@link simulatePeriods} sees them; the estate pool is these, concatenated over services.
+ * {@link simulatePeriods} sees them — read from the current regime, so days at a level a deploy
+ * has since left are not incidents (`regime: false`: as recorded); the estate pool is these,
+ * concatenated over services.
  */
 export function observedIncidentCosts(days: readonly DayCounts[], regime = true): number[] {
-  return observedIncidents(days, regime).map((i) => i.cost);
-}
-
-/**
- * The incident days of one service's history with their costs (see {@link observedIncidentCosts}),
- * read from the current regime (days at a level a deploy has since left are not incidents).
- */
-export function observedIncidents(days: readonly DayCounts[], regime = true): Array<{ day: number; cost: number }> {
-  const current = regime ? toCurrentRegime(days, detectRegimeChange(days)) : days;
-  const { median, incidentDay } = splitIncidents(current);
-  const out: Array<{ day: number; cost: number }> = [];
-  current.forEach((d, i) => {
-    if (incidentDay[i]) out.push({ day: d.day, cost: (d.total - d.good) / d.total - median });
-  });
-  return out;
+  return splitIncidents(regime ? toCurrentRegime(days, detectRegimeChange(days)) : days).costs;
 }
 
 export interface AvailabilityTier {
