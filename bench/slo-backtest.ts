@@ -223,6 +223,8 @@ for (let h = 0; h < TEST_H; h++) loadSum += loadAt(h);
 const loadFrom = new Float64Array(TEST_H + 1);
 for (let h = TEST_H - 1; h >= 0; h--) loadFrom[h] = (loadFrom[h + 1] as number) + loadAt(h) / loadSum;
 const STEP_IN_TEST = (STEP_CHANCE * (DAYS - TRAIN)) / DAYS / (1 - (STEP_CHANCE * TRAIN) / DAYS);
+/** Whether a source's one deploy step happened in the training window. */
+const steppedInTraining = (src: Svc) => src.base[TRAIN * 24 - 1] !== src.base[0];
 const oracleDraw = () => oracleRand();
 const oracleGauss = () => gaussOf(oracleDraw);
 const oraclePoisson = (lambda: number) => poissonOf(lambda, oracleDraw);
@@ -238,7 +240,7 @@ function achievable(
   let ok0 = 1;
   for (const src of sources) ok0 *= 1 - Math.min(1, src.base[end] as number);
   // Sources that have not had their one step yet may have it in the test window.
-  const canStep = sources.filter((src) => src.base[end] === src.base[0]);
+  const canStep = sources.filter((src) => !steppedInTraining(src));
   const requests = s.rps * 3600 * loadSum;
   const out = new Float64Array(months);
   for (let m = 0; m < months; m++) {
@@ -321,7 +323,7 @@ svcs.forEach((s, i) => {
   recMs += performance.now() - t;
   const rec = out.recommendations[0];
   if (rec?.sli_type !== 'availability') throw new Error('no availability recommendation');
-  const stepped = [s, ...s.deps.map((d) => svcs[d] as Svc)].some((src) => src.base[TRAIN * 24 - 1] !== src.base[0]);
+  const stepped = [s, ...s.deps.map((d) => svcs[d] as Svc)].some(steppedInTraining);
   if (stepped) regimes.stepped++;
   if (rec.explanation.regime_change) regimes[stepped ? 'found' : 'falseAlarms']++;
   for (const tier of TIERS) {
