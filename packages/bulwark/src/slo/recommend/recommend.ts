@@ -192,14 +192,15 @@ function recommendAvailability(
   const arche = ARCHETYPES[input.archetype];
   const b = bounds(input.graph, input.service);
   const cap = trafficCap(days, periodDays);
-  const pool = {
+  // Model inputs every availability analysis of this service shares (the first and the re-runs).
+  const model = {
     ...(input.incidentPool && input.incidentPool.length > 0 ? { incidentPool: input.incidentPool } : {}),
     ...(input.regime === false ? { regime: false } : {}),
   };
   const warnings: string[] = [];
   let analysis: AvailabilityAnalysis | undefined;
   if (days.length > 0) {
-    analysis = analyseAvailability({ days, periodDays, dependencyBound: b.total, trafficCap: cap, seed, ...pool });
+    analysis = analyseAvailability({ days, periodDays, dependencyBound: b.total, trafficCap: cap, seed, ...model });
   }
   let tiers: Record<TierName, AvailabilityTier>;
   // The scoring function behind the balanced tier, over the inputs the attribution explains.
@@ -340,7 +341,7 @@ function recommendAvailability(
       seed,
       samples: 1000,
       ciReplicates: 0,
-      ...pool,
+      ...model,
     });
     const wd = days[worst] as (typeof days)[number];
     counterfactuals.push({
@@ -375,9 +376,9 @@ function recommendAvailability(
           `The ordinary error rate moved from ${regime.error_rate_before}% to ${regime.error_rate_after}% on ${regime.since}; the forecast starts from the current level.`,
         ]
       : []),
-    ...(analysis && pool.incidentPool
+    ...(analysis && model.incidentPool
       ? [
-          `Incident sizes: ${analysis.incidentDays} incident day(s) here, weighed against ${pool.incidentPool.length} across the estate.`,
+          `Incident sizes: ${analysis.incidentDays} incident day(s) here, weighed against ${model.incidentPool.length} across the estate.`,
         ]
       : []),
   ].join(' ');
