@@ -40,10 +40,20 @@ export interface PeriodOptions {
   /** Model incidents separately (Poisson–Gamma); default true. */
   incidents?: boolean;
   /**
-   * Incident costs seen across the estate (see {@link observedIncidentCosts}), the prior for the
-   * size of this service's next incident. Empty or absent: this service's own costs only.
+   * Incident costs seen across the estate (each incident once: see estate-prior.ts), the prior for
+   * the size of this service's next incident. Empty or absent: this service's own costs only.
    */
   incidentPool?: readonly number[];
+  /**
+   * Gamma prior of the incident-day rate (per day) learnt from the estate (see estate-prior.ts),
+   * in place of Jeffreys' (shape ½, no pseudo-days).
+   */
+  incidentRate?: { shape: number; days: number };
+  /**
+   * Deploy steps: the chance per day that this service's ordinary error rate steps (a regression
+   * in it or in one of its hard dependencies, or a fix), and the after/before ratios seen.
+   */
+  steps?: { perDay: number; ratios: readonly number[] };
 }
 
 /**
@@ -66,6 +76,12 @@ export interface PeriodOptions {
  *     0.049 → 0.020, distance to the achievable target 0.62 → 0.28 point);
  *   - without one: the observed costs jittered by σ JITTER, or, with none observed,
  *     log-uniformly between 0.1% and 3% of a day (a few minutes to ~45 minutes down).
+ *   With an estate rate prior (`incidentRate`) the Gamma posterior is (shape + k, days + n)
+ *   instead: a service with no incidents in 30 days is not promised the rate of one that has none.
+ * - deploy steps (`steps`): with the estate's chance per day, a step at a uniform day of the period
+ *   multiplies the ordinary error rate (the median day's) by a ratio drawn from those seen, from
+ *   that day on. Regime detection (regime.ts) moves the forecast to a step already taken; this
+ *   prices in the next one, which is what breaches SLOs after a quiet lookback.
  */
 export function simulatePeriods(days: readonly DayCounts[], o: PeriodOptions): Float64Array {
   const out = new Float64Array(o.samples);
@@ -100,18 +116,27 @@ export function simulatePeriods(days: readonly DayCounts[], o: PeriodOptions): F
     return lo;
   };
   const p = 1 / Math.max(1, o.meanBlockDays);
-  const shape = incidentCosts.length + 0.5;
+  const shape = incidentCosts.length + (o.incidentRate ? o.incidentRate.shape : 0.5);
+  const rateDays = n + (o.incidentRate ? o.incidentRate.days : 0);
+  const ratios = o.steps?.ratios ?? [];
+  const stepChance = ratios.length > 0 ? 1 - Math.exp(-(o.steps?.perDay ?? 0) * o.periodDays) : 0;
   for (let s = 0; s < o.samples; s++) {
     let b = 0.5;
     let t = 1;
     let cur = startAt();
+    let stepAt = o.periodDays;
+    let stepBy = 0;
+    if (stepChance > 0 && o.rand() < stepChance) {
+      stepAt = Math.floor(o.rand() * o.periodDays);
+      stepBy = ((ratios[Math.floor(o.rand() * ratios.length)] as number) - 1) * median;
+    }
     for (let i = 0; i < o.periodDays; i++) {
       if (i > 0) cur = o.rand() < p ? startAt() : cur + 1 < n ? cur + 1 : startAt();
-      b += clean[cur] as number;
+      b += (clean[cur] as number) + (i >= stepAt ? stepBy * (total[cur] as number) : 0);
       t += total[cur] as number;
     }
     if (o.incidents !== false) {
-      const lambda = gamma(shape, o.rand) / n;
+      const lambda = gamma(shape, o.rand) / rateDays;
       const k = poisson(lambda * o.periodDays, o.rand);
       const perDay = t / o.periodDays;
       for (let j = 0; j < k; j++) {
@@ -158,6 +183,20 @@ export function observedIncidentCosts(days: readonly DayCounts[], regime = true)
   return splitIncidents(regime ? toCurrentRegime(days, detectRegimeChange(days)) : days).costs;
 }
 
+/** The incident days of a history read from the regime `change` leaves it in: day number and cost. */
+export function observedIncidents(
+  days: readonly DayCounts[],
+  change: RegimeChange | undefined,
+): Array<{ day: number; cost: number }> {
+  const current = toCurrentRegime(days, change);
+  const { median, incidentDay } = splitIncidents(current);
+  const out: Array<{ day: number; cost: number }> = [];
+  current.forEach((d, i) => {
+    if (incidentDay[i]) out.push({ day: d.day, cost: (d.total - d.good) / d.total - median });
+  });
+  return out;
+}
+
 export interface AvailabilityTier {
   /** Percent. */
   target: number;
@@ -179,6 +218,10 @@ export interface AvailabilityInputs {
   ciReplicates?: number;
   /** Estate incident costs, the prior of this service's incident sizes (see simulatePeriods). */
   incidentPool?: readonly number[];
+  /** Estate prior of the incident-day rate (see simulatePeriods). */
+  incidentRate?: PeriodOptions['incidentRate'];
+  /** Deploy steps priced in (see simulatePeriods). */
+  steps?: PeriodOptions['steps'];
   /**
    * Detect a regime change (a deploy regression or fix that stepped the baseline error rate) and
    * forecast from the current regime (see regime.ts); default true.
@@ -231,6 +274,17 @@ export function breachProbability(periods: Float64Array, targetPercent: number):
   return periods.length === 0 ? 1 : lo / periods.length;
 }
 
+type EstateOptions = Pick<PeriodOptions, 'incidentPool' | 'incidentRate' | 'steps'>;
+
+/** The estate-learnt parts of the period model an analysis passes on (absent ones left out). */
+function estateOptions(input: AvailabilityInputs): EstateOptions {
+  return {
+    ...(input.incidentPool ? { incidentPool: input.incidentPool } : {}),
+    ...(input.incidentRate ? { incidentRate: input.incidentRate } : {}),
+    ...(input.steps ? { steps: input.steps } : {}),
+  };
+}
+
 export function analyseAvailability(input: AvailabilityInputs): AvailabilityAnalysis {
   const periodDays = input.periodDays ?? 30;
   if (input.days.length === 0) throw new Error('no availability data');
@@ -243,7 +297,7 @@ export function analyseAvailability(input: AvailabilityInputs): AvailabilityAnal
     meanBlockDays: MEAN_BLOCK_DAYS,
     rand,
     recencyHalfLifeDays: RECENCY_HALF_LIFE_DAYS,
-    ...(input.incidentPool ? { incidentPool: input.incidentPool } : {}),
+    ...estateOptions(input),
   });
   const good = input.days.reduce((s, d) => s + d.good, 0);
   const total = input.days.reduce((s, d) => s + d.total, 0);
@@ -274,7 +328,7 @@ export function analyseAvailability(input: AvailabilityInputs): AvailabilityAnal
   targets.conservative = Math.min(roundTargetDown(cap(raw.conservative)), targets.balanced);
   targets.aggressive = Math.max(roundTargetDown(cap(raw.aggressive)), targets.balanced);
 
-  const ci = confidenceIntervals(days, periodDays, input.ciReplicates ?? 40, rand, input.incidentPool);
+  const ci = confidenceIntervals(days, periodDays, input.ciReplicates ?? 40, rand, estateOptions(input));
   const tiers = {} as Record<TierName, AvailabilityTier>;
   for (const tier of Object.keys(AVAILABILITY_TIER_QUANTILE) as TierName[]) {
     const target = targets[tier];
@@ -302,7 +356,7 @@ function confidenceIntervals(
   periodDays: number,
   replicates: number,
   rand: RandomSource,
-  incidentPool: readonly number[] | undefined,
+  estate: EstateOptions,
 ): Record<TierName, [number, number]> {
   const n = days.length;
   const per: Record<TierName, number[]> = { conservative: [], balanced: [], aggressive: [] };
@@ -317,7 +371,7 @@ function confidenceIntervals(
       meanBlockDays: MEAN_BLOCK_DAYS,
       rand,
       recencyHalfLifeDays: RECENCY_HALF_LIFE_DAYS,
-      ...(incidentPool ? { incidentPool } : {}),
+      ...estate,
     });
     for (const [tier, q] of Object.entries(AVAILABILITY_TIER_QUANTILE) as Array<[TierName, number]>) {
       per[tier].push(quantileSorted(periods, q) * 100);

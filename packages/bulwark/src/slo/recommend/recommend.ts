@@ -9,11 +9,13 @@ import { fnv1a } from '../../service-id.js';
 import { ARCHETYPES, type Archetype } from './archetypes.js';
 import {
   type AvailabilityAnalysis,
+  type AvailabilityInputs,
   type AvailabilityTier,
   analyseAvailability,
   toDays,
   trafficCap,
 } from './availability.js';
+import type { EstatePrior } from './estate-prior.js';
 import { type LatencyAnalysis, type LatencyTier, analyseLatency } from './latency.js';
 import { type DataQuality, dataQuality } from './quality.js';
 import { shapley } from './shapley.js';
@@ -38,10 +40,10 @@ export interface RecommendInput {
   sliTypes: ReadonlyArray<'availability' | 'latency'>;
   seed?: number;
   /**
-   * Incident costs seen across the estate over the same lookback (`observedIncidentCosts` of
-   * each service's days, concatenated): the prior for the size of this service's incidents.
+   * What the estate showed over the same lookback (see estate-prior.ts): the prior of this
+   * service's incident sizes and rate, and the deploy steps priced into its forecast.
    */
-  incidentPool?: readonly number[];
+  estate?: EstatePrior;
   /** Forecast from the current regime after a detected step in the error rate (default true; see regime.ts). */
   regime?: boolean;
 }
@@ -182,6 +184,28 @@ function bounds(graph: CompositeInput, service: string, overrides?: Map<string, 
   return { total: composite.availability, internal, composite };
 }
 
+/**
+ * The estate prior as one service's period model reads it: a service with more hard dependencies
+ * has more sources of a deploy step, so its chance per day is the estate's per-service rate scaled
+ * by its sources (itself and its hard dependencies) over the estate's mean.
+ */
+function estateModel(input: RecommendInput): Pick<AvailabilityInputs, 'incidentPool' | 'incidentRate' | 'steps'> {
+  const e = input.estate;
+  if (!e) return {};
+  const hard = new Set(
+    (input.graph.edges.get(input.service) ?? [])
+      .filter((d) => d.criticality === 'hard' && d.target !== input.service)
+      .map((d) => d.target),
+  );
+  return {
+    ...(e.incidentCosts.length > 0 ? { incidentPool: e.incidentCosts } : {}),
+    ...(e.incidentRate ? { incidentRate: e.incidentRate } : {}),
+    ...(e.steps
+      ? { steps: { perDay: (e.steps.perServiceDay * (1 + hard.size)) / e.steps.meanSources, ratios: e.steps.ratios } }
+      : {}),
+  };
+}
+
 function recommendAvailability(
   input: RecommendInput,
   days: ReturnType<typeof toDays>,
@@ -194,7 +218,7 @@ function recommendAvailability(
   const cap = trafficCap(days, periodDays);
   // Model inputs every availability analysis of this service shares (the first and the re-runs).
   const model = {
-    ...(input.incidentPool && input.incidentPool.length > 0 ? { incidentPool: input.incidentPool } : {}),
+    ...estateModel(input),
     ...(input.regime === false ? { regime: false } : {}),
   };
   const warnings: string[] = [];
@@ -379,6 +403,11 @@ function recommendAvailability(
     ...(analysis && model.incidentPool
       ? [
           `Incident sizes: ${analysis.incidentDays} incident day(s) here, weighed against ${model.incidentPool.length} across the estate.`,
+        ]
+      : []),
+    ...(analysis && model.steps
+      ? [
+          `Deploy steps: ${model.steps.ratios.length} error-rate steps seen across the estate put the chance of one here (in this service or a hard dependency) at ${((1 - Math.exp(-model.steps.perDay * periodDays)) * 100).toFixed(1)}% per ${periodDays} days; priced in.`,
         ]
       : []),
   ].join(' ');

@@ -1,4 +1,4 @@
-import { createIncidentPool, type IncidentPool, listServiceIds } from './incident-pool-service.js';
+import { createEstatePrior, type EstatePriorSource, listServiceIds } from './estate-prior-service.js';
 import { sql } from 'drizzle-orm';
 import type { Database } from '../../db/types.js';
 import { BulwarkError, notFound } from '../../errors.js';
@@ -68,11 +68,11 @@ export interface RecommendationServiceOptions {
    */
   onGenerated?: (recommendationIds: string[]) => Promise<void>;
   /**
-   * The estate's incident costs over a lookback, the prior of incident sizes (see
-   * incident-pool-service.ts). Default: built from `telemetry` over every described service;
-   * `false`: none (each service on its own history).
+   * The estate prior over a lookback: incident sizes and rates, deploy steps (see
+   * estate-prior-service.ts). Default: built from `telemetry` over every described service and the
+   * graph's hard edges; `false`: none (each service on its own history).
    */
-  incidentPool?: IncidentPool | false;
+  estatePrior?: EstatePriorSource | false;
 }
 
 const DAY = 86_400_000;
@@ -80,9 +80,18 @@ const DAY = 86_400_000;
 export function createRecommendationService(o: RecommendationServiceOptions) {
   const now = o.now ?? (() => new Date());
   const cacheTtl = o.cacheTtlMs ?? DAY;
-  const incidentPool =
-    o.incidentPool ??
-    (o.telemetry ? createIncidentPool({ telemetry: o.telemetry, listServices: () => listServiceIds(o.db) }) : false);
+  const estatePrior =
+    o.estatePrior ??
+    (o.telemetry
+      ? createEstatePrior({
+          telemetry: o.telemetry,
+          listServices: () => listServiceIds(o.db),
+          hardDependencies: async () => {
+            const { index } = await o.graph.current();
+            return (id) => index.outEdges(id).flatMap((e) => (e.criticality === 'hard' ? [e.target] : []));
+          },
+        })
+      : false);
   const depTtl = o.dependencyTtlMs ?? 600_000;
   const depCache = new Map<string, { at: number; value: Promise<number | undefined> }>();
   const inflight = new Map<string, Promise<RecommendationResponse>>();
@@ -239,7 +248,7 @@ export function createRecommendationService(o: RecommendationServiceOptions) {
       { start: new Date(end.getTime() - q.lookbackDays * DAY), end },
       q.lookbackDays,
     );
-    const pool = sliTypes.includes('availability' as never) && incidentPool ? await incidentPool(range) : undefined;
+    const estate = sliTypes.includes('availability' as never) && estatePrior ? await estatePrior(range) : undefined;
     const output: RecommendOutput = recommend({
       service,
       archetype: archetypeOf(row),
@@ -248,7 +257,7 @@ export function createRecommendationService(o: RecommendationServiceOptions) {
       latency,
       graph: deps.graph,
       sliTypes,
-      ...(pool ? { incidentPool: pool } : {}),
+      ...(estate ? { estate } : {}),
       ...(o.periodDays !== undefined ? { periodDays: o.periodDays } : {}),
     });
     if (deps.unmeasured > 0) {
