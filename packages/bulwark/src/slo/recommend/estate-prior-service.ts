@@ -9,7 +9,7 @@ import { buildEstatePrior, type EstatePrior } from './estate-prior.js';
  * The estate prior over a lookback (see estate-prior.ts): incident sizes, incident rates and
  * deploy steps as the estate shows them, the prior of any one service's forecast. On the backtest
  * (docs/benchmarks.md) the incident-size pool alone took the balanced tier's breach rate from 6.7%
- * to 1.7%; the rate prior and the deploy steps took the worst calibration error from 0.055 to 0.032.
+ * to 1.7%; the rate prior and the deploy steps took the worst calibration error from 0.055 to 0.033.
  *
  * Built from the daily counts of up to `sampleSize` services (a fixed hash-ordered sample, so the
  * prior does not depend on which service asked first) and of their hard dependencies (so that a
