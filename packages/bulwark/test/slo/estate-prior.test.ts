@@ -71,6 +71,25 @@ describe('estate prior (pure)', () => {
     expect(buildEstatePrior(histories, () => []).incidentCosts).toHaveLength(5);
   });
 
+  it('counts an incident shared round a cycle of hard dependencies once, not zero times', () => {
+    const shared = (extra: number) =>
+      days(40, (i) => (i === 10 ? 0.03 + extra : i === 25 + extra * 1e4 ? 0.02 : 0.0001));
+    // a → b → c → a, every one down on day 10; each also has an incident of its own.
+    const histories = new Map([
+      ['a', shared(0)],
+      ['b', shared(0.0001)],
+      ['c', shared(0.0002)],
+    ]);
+    const ring = { a: ['b'], b: ['c'], c: ['a'] } as Record<string, string[]>;
+    const prior = buildEstatePrior(histories, (id) => ring[id] ?? []);
+    // Day 10 once (kept by the first of the ring, a: 0.03) and the three own incidents.
+    expect(prior.incidentCosts.map((c) => Number(c.toFixed(4))).sort()).toEqual([0.0199, 0.0199, 0.0199, 0.0299]);
+    // A two-service cycle under a platform that had the day: the platform's, once.
+    const withRoot = new Map([...histories, ['platform', shared(0.0003)]]);
+    const rooted = buildEstatePrior(withRoot, (id) => (id === 'platform' ? [] : [...(ring[id] ?? []), 'platform']));
+    expect(rooted.incidentCosts.filter((c) => c > 0.025)).toHaveLength(1);
+  });
+
   it('fits the incident-rate prior to the spread of the services rates beyond Poisson noise, and none without spread', () => {
     // Half the estate has an incident day every 4 days, the other half every 40: a real spread.
     const histories = new Map(
@@ -83,6 +102,9 @@ describe('estate prior (pure)', () => {
     // Counts 10 and 1 in 40 days: mean rate 0.1375 per day.
     expect(prior.incidentRate).toBeDefined();
     expect((prior.incidentRate?.shape ?? 0) / (prior.incidentRate?.days ?? 1)).toBeCloseTo(0.1375, 6);
+    // A week-old service with an incident every day does not count toward the rate prior.
+    const withNew = new Map([...histories, ['new', days(5, () => 0.02)]]);
+    expect(buildEstatePrior(withNew, () => []).incidentRate).toEqual(prior.incidentRate);
     // Every service with exactly the same count: no spread beyond noise, no prior.
     const same = new Map(
       Array.from({ length: 20 }, (_, s) => [`svc-${s}`, days(40, (i) => (i % 8 === 1 ? 0.02 : 0.0001))]),

@@ -30,6 +30,9 @@ export interface EstatePrior {
   steps: { perServiceDay: number; ratios: number[]; meanSources: number } | undefined;
 }
 
+/** Histories shorter than this count for incident sizes but not for the incident-rate prior. */
+const MIN_DAYS_FOR_RATE = REGIME_MIN_BEFORE;
+
 /** A step's after/before ratio is kept within [1/MAX_STEP_RATIO, MAX_STEP_RATIO]. */
 const MAX_STEP_RATIO = 10;
 
@@ -45,26 +48,20 @@ export function buildEstatePrior(
   const changes: number[] = [];
   let detectableDays = 0;
   let sources = 0;
+  let services = 0;
   const rates: Array<{ k: number; n: number }> = [];
   for (const [id, days] of histories) {
     if (days.length === 0) continue;
+    services++;
     const change = detectRegimeChange(days);
     if (change) changes.push(Math.min(MAX_STEP_RATIO, Math.max(1 / MAX_STEP_RATIO, change.ratio)));
     detectableDays += Math.max(0, days.length - REGIME_MIN_BEFORE - REGIME_MIN_DAYS_DAILY);
     sources += 1 + new Set(hardDependencies(id).filter((d) => d !== id)).size;
     const seen = observedIncidents(days, change);
-    incidents.set(id, new Map(seen.map((s) => [s.day, s.cost])));
-    rates.push({ k: seen.length, n: days.length });
+    incidents.set(id, new Map(seen.map((x) => [x.day, x.cost])));
+    if (days.length >= MIN_DAYS_FOR_RATE) rates.push({ k: seen.length, n: days.length });
   }
-  const incidentCosts: number[] = [];
-  for (const [id, byDay] of incidents) {
-    const deps = hardDependencies(id)
-      .filter((d) => d !== id)
-      .map((d) => incidents.get(d))
-      .filter((m) => m !== undefined);
-    for (const [day, cost] of byDay) if (!deps.some((m) => m.has(day))) incidentCosts.push(cost);
-  }
-  const services = rates.length;
+  const incidentCosts = onceEach(incidents, hardDependencies);
   return {
     incidentCosts,
     incidentRate: rateMoments(rates),
@@ -89,4 +86,52 @@ function rateMoments(rates: ReadonlyArray<{ k: number; n: number }>): EstatePrio
   if (!(mean > 0) || !(between > 0)) return undefined;
   const days = mean / between;
   return { shape: mean * days, days };
+}
+
+/**
+ * Each incident day's cost once: a service's incident day is dropped when one of its hard
+ * dependencies had an incident day too (the dependency's incident, counted there or further down).
+ * Where the dependencies that explain it lead only round a cycle of services that all dropped the
+ * day, none would count it: the first of that cycle (by id) keeps it.
+ */
+function onceEach(
+  incidents: ReadonlyMap<string, ReadonlyMap<number, number>>,
+  hardDependencies: (id: string) => readonly string[],
+): number[] {
+  const ids = [...incidents.keys()];
+  const depsOf = new Map(ids.map((id) => [id, hardDependencies(id).filter((d) => d !== id && incidents.has(d))]));
+  const kept = new Set<string>();
+  const dropped: Array<{ id: string; day: number }> = [];
+  const out: number[] = [];
+  for (const id of ids) {
+    for (const [day, cost] of incidents.get(id) as ReadonlyMap<number, number>) {
+      if ((depsOf.get(id) ?? []).some((d) => incidents.get(d)?.has(day))) dropped.push({ id, day });
+      else {
+        kept.add(`${id}@${day}`);
+        out.push(cost);
+      }
+    }
+  }
+  for (const { id, day } of dropped) {
+    // The services that explain this day, following hard dependencies that had it too.
+    const reached = new Set([id]);
+    const stack = [id];
+    let explained = false;
+    while (stack.length > 0 && !explained) {
+      for (const d of depsOf.get(stack.pop() as string) ?? []) {
+        if (reached.has(d) || !incidents.get(d)?.has(day)) continue;
+        if (kept.has(`${d}@${day}`)) {
+          explained = true;
+          break;
+        }
+        reached.add(d);
+        stack.push(d);
+      }
+    }
+    if (explained) continue;
+    const first = [...reached].sort()[0] as string;
+    kept.add(`${first}@${day}`);
+    out.push(incidents.get(first)?.get(day) as number);
+  }
+  return out;
 }
