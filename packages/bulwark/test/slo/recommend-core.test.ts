@@ -6,13 +6,14 @@ import {
   analyseAvailability,
   breachProbability,
   type DayCounts,
-  observedIncidentCosts,
+  observedIncidents,
   simulatePeriods,
   trafficCap,
 } from '../../src/slo/recommend/availability.js';
 import { analyseLatency } from '../../src/slo/recommend/latency.js';
 import { dataQuality } from '../../src/slo/recommend/quality.js';
 import { recommend } from '../../src/slo/recommend/recommend.js';
+import { detectRegimeChange } from '../../src/slo/recommend/regime.js';
 import { shapley } from '../../src/slo/recommend/shapley.js';
 import { quantile, roundTargetDown } from '../../src/slo/recommend/stats.js';
 import type { LatencyPoint } from '../../src/telemetry/types.js';
@@ -142,8 +143,9 @@ describe('availability tiers', () => {
   it('weigh an estate pool of incident sizes against the service own ones, by how many it has seen', () => {
     // One small incident (0.5% of a day) in 60 days; the estate has seen incidents 20× as large.
     const history = days(60, (i) => (i === 30 ? 0.0051 : 0.0001));
-    expect(observedIncidentCosts(history)).toHaveLength(1);
-    expect(observedIncidentCosts(history)[0]).toBeCloseTo(0.005, 6);
+    const seen = observedIncidents(history, detectRegimeChange(history));
+    expect(seen.map((x) => x.day)).toEqual([(history[30] as DayCounts).day]);
+    expect(seen[0]?.cost).toBeCloseTo(0.005, 6);
     const bigPool = Array.from({ length: 200 }, () => 0.1);
     const alone = analyseAvailability({ days: history, ciReplicates: 0 });
     const pooled = analyseAvailability({ days: history, ciReplicates: 0, incidentPool: bigPool });
@@ -151,7 +153,7 @@ describe('availability tiers', () => {
     expect(pooled.tiers.balanced.target).toBeLessThan(alone.tiers.balanced.target - 0.2);
     // A service that has shown many small incidents is judged mostly by its own.
     const busy = days(60, (i) => (i % 3 === 0 ? 0.0051 : 0.0001));
-    expect(observedIncidentCosts(busy)).toHaveLength(20);
+    expect(observedIncidents(busy, undefined)).toHaveLength(20);
     const busyAlone = analyseAvailability({ days: busy, ciReplicates: 0 });
     const busyPooled = analyseAvailability({ days: busy, ciReplicates: 0, incidentPool: bigPool });
     // Same incident count, every one as large as the pool's: where a pool-only model would land.

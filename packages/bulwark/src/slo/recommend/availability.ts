@@ -174,27 +174,19 @@ function splitIncidents(days: readonly DayCounts[]): { median: number; costs: nu
 }
 
 /**
- * The incident costs of one service's history (shares of a day's traffic), as
- * {@link simulatePeriods} sees them — read from the current regime, so days at a level a deploy
- * has since left are not incidents (`regime: false`: as recorded); the estate pool is these,
- * concatenated over services.
+ * The incident days of one service's history and their costs (shares of a day's traffic), as
+ * {@link simulatePeriods} sees them, read from the regime `change` leaves it in (so days at a level
+ * a deploy has since left are not incidents; `undefined`: as recorded). The estate prior's
+ * incident sizes are these, each incident once (see estate-prior.ts).
  */
-export function observedIncidentCosts(days: readonly DayCounts[], regime = true): number[] {
-  return splitIncidents(regime ? toCurrentRegime(days, detectRegimeChange(days)) : days).costs;
-}
-
-/** The incident days of a history read from the regime `change` leaves it in: day number and cost. */
 export function observedIncidents(
   days: readonly DayCounts[],
   change: RegimeChange | undefined,
 ): Array<{ day: number; cost: number }> {
   const current = toCurrentRegime(days, change);
-  const { median, incidentDay } = splitIncidents(current);
-  const out: Array<{ day: number; cost: number }> = [];
-  current.forEach((d, i) => {
-    if (incidentDay[i]) out.push({ day: d.day, cost: (d.total - d.good) / d.total - median });
-  });
-  return out;
+  const { costs, incidentDay } = splitIncidents(current);
+  const incidentDays = current.filter((_, i) => incidentDay[i]);
+  return costs.map((cost, k) => ({ day: (incidentDays[k] as DayCounts).day, cost }));
 }
 
 export interface AvailabilityTier {
