@@ -131,6 +131,12 @@ describe('availability tiers', () => {
     const deps = analyseAvailability({ days: days(30, () => 0.00001), dependencyBound: 0.99 });
     expect(deps.cappedBy).toBe('dependencies');
     expect(deps.tiers.balanced.target).toBe(99);
+    // The interval is of the tier as set: a tier the bound caps does not move above it.
+    const uncapped = analyseAvailability({ days: days(30, () => 0.00001) });
+    expect(uncapped.tiers.balanced.confidence_interval[0]).toBeGreaterThan(99.5);
+    expect(deps.tiers.balanced.confidence_interval).toEqual([99, 99]);
+    expect(deps.tiers.conservative.confidence_interval[1]).toBeLessThanOrEqual(99);
+    expect(deps.tiers.aggressive.confidence_interval).toEqual(uncapped.tiers.aggressive.confidence_interval);
     // 50 requests a day: 1,500 per period -> at most 1 − 3/1500 = 99.8%.
     const low = days(30, () => 0, 50);
     const cap = trafficCap(low, 30);

@@ -298,29 +298,22 @@ export function analyseAvailability(input: AvailabilityInputs): AvailabilityAnal
     raw[tier] = quantileSorted(periods, q) * 100;
   }
 
-  // Balanced: capped by what dependencies and traffic allow. Then keep the tiers ordered.
+  // Balanced: capped by what dependencies and traffic allow. Then keep the tiers ordered (rounding
+  // down is monotone, so rounding the capped values is capping the rounded ones).
   const capTraffic = (input.trafficCap ?? 1) * 100;
   const capDeps = (input.dependencyBound ?? 1) * 100;
-  let balanced = raw.balanced;
-  let cappedBy: AvailabilityAnalysis['cappedBy'];
-  if (capDeps < balanced) {
-    balanced = capDeps;
-    cappedBy = 'dependencies';
-  }
-  if (capTraffic < balanced) {
-    balanced = capTraffic;
-    cappedBy = 'traffic';
-  }
-  const cap = (v: number) => Math.min(v, capTraffic);
+  const cappedBy: AvailabilityAnalysis['cappedBy'] =
+    capTraffic < Math.min(raw.balanced, capDeps) ? 'traffic' : capDeps < raw.balanced ? 'dependencies' : undefined;
+  const capped = capTiers(raw, capDeps, capTraffic);
   const targets: Record<TierName, number> = {
-    balanced: roundTargetDown(balanced),
-    conservative: 0,
-    aggressive: 0,
+    conservative: roundTargetDown(capped.conservative),
+    balanced: roundTargetDown(capped.balanced),
+    aggressive: roundTargetDown(capped.aggressive),
   };
-  targets.conservative = Math.min(roundTargetDown(cap(raw.conservative)), targets.balanced);
-  targets.aggressive = Math.max(roundTargetDown(cap(raw.aggressive)), targets.balanced);
 
-  const ci = confidenceIntervals(days, periodDays, input.ciReplicates ?? 40, rand, estateOptions(input));
+  const ci = confidenceIntervals(days, periodDays, input.ciReplicates ?? 40, rand, estateOptions(input), (q) =>
+    capTiers(q, capDeps, capTraffic),
+  );
   const tiers = {} as Record<TierName, AvailabilityTier>;
   for (const tier of Object.keys(AVAILABILITY_TIER_QUANTILE) as TierName[]) {
     const target = targets[tier];
@@ -342,13 +335,30 @@ export function analyseAvailability(input: AvailabilityInputs): AvailabilityAnal
   };
 }
 
-/** 2.5th–97.5th percentile of each tier's quantile over resampled histories. */
+/**
+ * Tier values (percent) from raw quantiles as the targets are set: balanced capped by the
+ * dependency bound and the traffic cap, the other two by the traffic cap, kept ordered.
+ */
+function capTiers(raw: Record<TierName, number>, capDeps: number, capTraffic: number): Record<TierName, number> {
+  const balanced = Math.min(raw.balanced, capDeps, capTraffic);
+  return {
+    conservative: Math.min(raw.conservative, capTraffic, balanced),
+    balanced,
+    aggressive: Math.max(Math.min(raw.aggressive, capTraffic), balanced),
+  };
+}
+
+/**
+ * 2.5th–97.5th percentile of each tier over resampled histories, capped as the tiers are (a tier
+ * the dependency bound caps does not move with the history above the cap).
+ */
 function confidenceIntervals(
   days: readonly DayCounts[],
   periodDays: number,
   replicates: number,
   rand: RandomSource,
   estate: EstateOptions,
+  capped: (raw: Record<TierName, number>) => Record<TierName, number>,
 ): Record<TierName, [number, number]> {
   const n = days.length;
   const per: Record<TierName, number[]> = { conservative: [], balanced: [], aggressive: [] };
@@ -365,9 +375,12 @@ function confidenceIntervals(
       recencyHalfLifeDays: RECENCY_HALF_LIFE_DAYS,
       ...estate,
     });
+    const raw = {} as Record<TierName, number>;
     for (const [tier, q] of Object.entries(AVAILABILITY_TIER_QUANTILE) as Array<[TierName, number]>) {
-      per[tier].push(quantileSorted(periods, q) * 100);
+      raw[tier] = quantileSorted(periods, q) * 100;
     }
+    const tiers = capped(raw);
+    for (const tier of Object.keys(per) as TierName[]) per[tier].push(tiers[tier]);
   }
   const out = {} as Record<TierName, [number, number]>;
   for (const tier of Object.keys(per) as TierName[]) {
