@@ -119,14 +119,14 @@ export function simulatePeriods(days: readonly DayCounts[], o: PeriodOptions): F
   const shape = incidentCosts.length + (o.incidentRate ? o.incidentRate.shape : 0.5);
   const rateDays = n + (o.incidentRate ? o.incidentRate.days : 0);
   const ratios = o.steps?.ratios ?? [];
-  const stepChance = ratios.length > 0 ? 1 - Math.exp(-(o.steps?.perDay ?? 0) * o.periodDays) : 0;
+  const chance = ratios.length > 0 && o.steps ? stepChance(o.steps, o.periodDays) : 0;
   for (let s = 0; s < o.samples; s++) {
     let b = 0.5;
     let t = 1;
     let cur = startAt();
     let stepAt = o.periodDays;
     let stepBy = 0;
-    if (stepChance > 0 && o.rand() < stepChance) {
+    if (chance > 0 && o.rand() < chance) {
       stepAt = Math.floor(o.rand() * o.periodDays);
       stepBy = ((ratios[Math.floor(o.rand() * ratios.length)] as number) - 1) * median;
     }
@@ -158,6 +158,11 @@ export function simulatePeriods(days: readonly DayCounts[], o: PeriodOptions): F
     out[s] = Math.max(0, 1 - b / t);
   }
   return out.sort();
+}
+
+/** Chance of at least one deploy step in a period of `periodDays` (steps arrive at `perDay`). */
+export function stepChance(steps: { perDay: number }, periodDays: number): number {
+  return 1 - Math.exp(-steps.perDay * periodDays);
 }
 
 /**
@@ -283,13 +288,14 @@ export function analyseAvailability(input: AvailabilityInputs): AvailabilityAnal
   const regimeChange = input.regime === false ? undefined : detectRegimeChange(input.days);
   const days = toCurrentRegime(input.days, regimeChange);
   const rand = seededRandom(input.seed ?? 1);
+  const estate = estateOptions(input);
   const periods = simulatePeriods(days, {
     periodDays,
     samples: input.samples ?? 2000,
     meanBlockDays: MEAN_BLOCK_DAYS,
     rand,
     recencyHalfLifeDays: RECENCY_HALF_LIFE_DAYS,
-    ...estateOptions(input),
+    ...estate,
   });
   const good = input.days.reduce((s, d) => s + d.good, 0);
   const total = input.days.reduce((s, d) => s + d.total, 0);
@@ -311,7 +317,7 @@ export function analyseAvailability(input: AvailabilityInputs): AvailabilityAnal
     aggressive: roundTargetDown(capped.aggressive),
   };
 
-  const ci = confidenceIntervals(days, periodDays, input.ciReplicates ?? 40, rand, estateOptions(input), (q) =>
+  const ci = confidenceIntervals(days, periodDays, input.ciReplicates ?? 40, rand, estate, (q) =>
     capTiers(q, capDeps, capTraffic),
   );
   const tiers = {} as Record<TierName, AvailabilityTier>;

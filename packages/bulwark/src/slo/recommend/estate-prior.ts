@@ -3,7 +3,7 @@ import { detectRegimeChange, REGIME_MIN_BEFORE, REGIME_MIN_DAYS_DAILY } from './
 
 /**
  * What the estate teaches about any one service's next period, learnt from the daily counts of
- * many services over the same lookback (pure; the adapter in incident-pool-service.ts fetches
+ * many services over the same lookback (pure; the adapter in estate-prior-service.ts fetches
  * them). A service with two incidents in 60 days has shown neither the size of its next one, nor
  * how often services like it have incidents, nor how often a deploy steps its error rate; the
  * estate has shown all three.
@@ -50,18 +50,21 @@ export function buildEstatePrior(
   let sources = 0;
   let services = 0;
   const rates: Array<{ k: number; n: number }> = [];
+  const depsOf = new Map<string, string[]>();
   for (const [id, days] of histories) {
     if (days.length === 0) continue;
     services++;
+    const deps = [...new Set(hardDependencies(id))].filter((d) => d !== id);
+    depsOf.set(id, deps);
     const change = detectRegimeChange(days);
     if (change) changes.push(Math.min(MAX_STEP_RATIO, Math.max(1 / MAX_STEP_RATIO, change.ratio)));
     detectableDays += Math.max(0, days.length - REGIME_MIN_BEFORE - REGIME_MIN_DAYS_DAILY);
-    sources += 1 + new Set(hardDependencies(id).filter((d) => d !== id)).size;
+    sources += 1 + deps.length;
     const seen = observedIncidents(days, change);
     incidents.set(id, new Map(seen.map((x) => [x.day, x.cost])));
     if (days.length >= MIN_DAYS_FOR_RATE) rates.push({ k: seen.length, n: days.length });
   }
-  const incidentCosts = onceEach(incidents, hardDependencies);
+  const incidentCosts = onceEach(incidents, depsOf);
   return {
     incidentCosts,
     incidentRate: rateMoments(rates),
@@ -96,10 +99,10 @@ function rateMoments(rates: ReadonlyArray<{ k: number; n: number }>): EstatePrio
  */
 function onceEach(
   incidents: ReadonlyMap<string, ReadonlyMap<number, number>>,
-  hardDependencies: (id: string) => readonly string[],
+  hardDependencies: ReadonlyMap<string, readonly string[]>,
 ): number[] {
   const ids = [...incidents.keys()];
-  const depsOf = new Map(ids.map((id) => [id, hardDependencies(id).filter((d) => d !== id && incidents.has(d))]));
+  const depsOf = new Map(ids.map((id) => [id, (hardDependencies.get(id) ?? []).filter((d) => incidents.has(d))]));
   const kept = new Set<string>();
   const dropped: Array<{ id: string; day: number }> = [];
   const out: number[] = [];

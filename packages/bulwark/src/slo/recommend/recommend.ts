@@ -12,6 +12,7 @@ import {
   type AvailabilityInputs,
   type AvailabilityTier,
   analyseAvailability,
+  stepChance,
   toDays,
   trafficCap,
 } from './availability.js';
@@ -407,7 +408,7 @@ function recommendAvailability(
       : []),
     ...(analysis && model.steps
       ? [
-          `Deploy steps: ${model.steps.ratios.length} error-rate steps seen across the estate put the chance of one here (in this service or a hard dependency) at ${((1 - Math.exp(-model.steps.perDay * periodDays)) * 100).toFixed(1)}% per ${periodDays} days; priced in.`,
+          `Deploy steps: ${model.steps.ratios.length} error-rate steps seen across the estate put the chance of one here (in this service or a hard dependency) at ${(stepChance(model.steps, periodDays) * 100).toFixed(1)}% per ${periodDays} days; priced in.`,
         ]
       : []),
   ].join(' ');
